@@ -1,0 +1,195 @@
+/**
+ * Worker-thread entry point (a piscina task file). The main thread runs one long-lived task per
+ * worker (see src/router/partition-engine.ts); the task hosts that worker's partition actors and
+ * serves requests from its MessagePort until a `shutdown` request closes every partition cleanly.
+ *
+ * Batching: replies, events and the buffers to transfer are collected and posted once per
+ * event-loop turn (setImmediate), so one postMessage carries many replies; the main thread batches
+ * requests the same way.
+ */
+import { performance } from 'node:perf_hooks';
+import { threadId } from 'node:worker_threads';
+import { type ErrorData, errorData } from '../src/errors.ts';
+import type {
+  FromWorker,
+  HostReady,
+  HostTask,
+  ToWorker,
+  WorkerEvent,
+  WorkerReply,
+  WorkerRequest,
+} from './contract.ts';
+import { type ActorHost, PartitionActor } from './partition-actor.ts';
+
+/** Upper bound on fsync samples carried by one report. */
+const MAX_FSYNC_SAMPLES = 4096;
+
+class WorkerHost implements ActorHost {
+  private readonly actors = new Map<string, PartitionActor>();
+  private replies: WorkerReply[] = [];
+  private events: WorkerEvent[] = [];
+  private offsets = new Map<string, { highWatermark: number; logStartOffset: number }>();
+  private transfer: ArrayBuffer[] = [];
+  private scheduled = false;
+  private processed = 0;
+  private fsyncs: number[] = [];
+  private retentionDeleted: { key: string; deletedSegments: number; deletedBytes: number }[] = [];
+  private elu = performance.eventLoopUtilization();
+  private timers: NodeJS.Timeout[] = [];
+  private finished: (() => void) | undefined;
+
+  constructor(private readonly task: HostTask) {}
+
+  run(): Promise<void> {
+    const { port } = this.task;
+    port.on('message', (msg: ToWorker) => this.receive(msg));
+    this.timers.push(setInterval(() => this.tick(), this.task.tickIntervalMs));
+    this.timers.push(setInterval(() => this.retention(), this.task.retentionCheckIntervalMs));
+    for (const t of this.timers) t.unref();
+    const ready: HostReady = { ready: true, threadId };
+    port.postMessage(ready);
+    return new Promise((resolve) => {
+      this.finished = resolve;
+    });
+  }
+
+  private receive(msg: ToWorker): void {
+    for (const req of msg.requests) this.route(req);
+  }
+
+  private route(req: WorkerRequest): void {
+    this.processed++;
+    if (req.op === 'shutdown') {
+      void this.shutdown(req.id);
+      return;
+    }
+    let actor = this.actors.get(req.key);
+    if (!actor) {
+      if (req.op === 'open') {
+        actor = new PartitionActor(req.key, req.dir, req.config, this);
+        this.actors.set(req.key, actor);
+      } else if (req.op === 'delete') {
+        // Not open here: the actor deletes the directory and leaves at once.
+        actor = new PartitionActor(req.key, req.dir, undefined as never, this);
+        this.actors.set(req.key, actor);
+      } else {
+        this.fail(req.id, errorData('UNKNOWN_TOPIC_OR_PARTITION', `partition ${req.key} is not open`));
+        return;
+      }
+    }
+    actor.enqueue(req);
+  }
+
+  // Requests the worker makes of its own actors (retention, close at shutdown) carry id -1:
+  // their answers stay here.
+  reply(id: number, value: unknown, transfer?: ArrayBuffer): void {
+    if (id < 0) return;
+    this.replies.push({ id, ok: true, value });
+    if (transfer) this.transfer.push(transfer);
+    this.schedule();
+  }
+
+  fail(id: number, error: ErrorData): void {
+    if (id < 0) {
+      if (error.code !== 'PARTITION_CLOSED')
+        console.error(`sluice worker: internal request failed: ${error.message}`);
+      return;
+    }
+    this.replies.push({ id, ok: false, error });
+    this.schedule();
+  }
+
+  offsetsMoved(key: string, highWatermark: number, logStartOffset: number): void {
+    this.offsets.set(key, { highWatermark, logStartOffset });
+    this.schedule();
+  }
+
+  fsynced(seconds: number): void {
+    if (this.fsyncs.length < MAX_FSYNC_SAMPLES) this.fsyncs.push(seconds);
+  }
+
+  removed(key: string): void {
+    this.actors.delete(key);
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    for (const [key, o] of this.offsets) this.events.push({ type: 'offsets', key, ...o });
+    this.offsets.clear();
+    if (this.replies.length === 0 && this.events.length === 0) return;
+    const msg: FromWorker = { replies: this.replies, events: this.events };
+    const transfer = this.transfer;
+    this.replies = [];
+    this.events = [];
+    this.transfer = [];
+    this.task.port.postMessage(msg, transfer);
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    const partitions: Extract<WorkerEvent, { type: 'report' }>['partitions'] = [];
+    let queued = 0;
+    for (const actor of this.actors.values()) {
+      actor.tick(now);
+      queued += actor.queued;
+      const log = actor.partitionLog;
+      if (log) partitions.push({ key: actor.key, stats: log.stats(), counters: actor.takeCounters() });
+    }
+    const elu = performance.eventLoopUtilization(this.elu);
+    this.elu = performance.eventLoopUtilization();
+    this.events.push({
+      type: 'report',
+      shard: this.task.shard,
+      partitions,
+      retention: this.retentionDeleted,
+      busyMs: elu.active,
+      elapsedMs: elu.idle + elu.active,
+      processedRequests: this.processed,
+      queuedRequests: queued,
+      fsyncs: this.fsyncs,
+    });
+    this.retentionDeleted = [];
+    this.fsyncs = [];
+    this.processed = 0;
+    this.schedule();
+  }
+
+  private retention(): void {
+    for (const actor of this.actors.values()) {
+      if (!actor.isOpen) continue;
+      // Through the mailbox, so retention never runs between an append's validation and its write.
+      actor.enqueue({ op: 'retention', id: -1, key: actor.key });
+    }
+  }
+
+  retained(key: string, deletedSegments: number, deletedBytes: number): void {
+    if (deletedSegments > 0) this.retentionDeleted.push({ key, deletedSegments, deletedBytes });
+  }
+
+  private async shutdown(id: number): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    const actors = [...this.actors.values()];
+    for (const actor of actors) actor.enqueue({ op: 'close', id: -1, key: actor.key });
+    const failures: string[] = [];
+    await Promise.all(actors.map((a) => a.whenIdle().catch((err: Error) => failures.push(err.message))));
+    if (failures.length > 0) this.fail(id, errorData('KAFKA_STORAGE_ERROR', failures.join('; ')));
+    else this.reply(id, null);
+    this.flush();
+    // Let the port deliver the last message before the task (and with it the thread's work) ends.
+    setImmediate(() => {
+      this.task.port.close();
+      this.finished?.();
+    });
+  }
+}
+
+/** The piscina task: serve partitions until shutdown. */
+export default function host(task: HostTask): Promise<void> {
+  return new WorkerHost(task).run();
+}
