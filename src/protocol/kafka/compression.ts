@@ -14,7 +14,8 @@
  * Invariants: decompression never returns more than `maxBytes` (default 64 MiB), and the limit is
  * checked BEFORE the native decoder allocates: from the size preamble (snappy), the block headers
  * (lz4, zstd: a walk over the frame that costs a few comparisons per 64–128 KiB block) or zlib's
- * own output limit (gzip). Any failure, including garbage input, is CORRUPT_MESSAGE; codecs 5–7
+ * own output limit (gzip). The lz4 bound assumes the worst-case 255:1 ratio for compressed blocks,
+ * so data that really compresses that well is refused up to ~0.5% below the limit. Any failure, including garbage input, is CORRUPT_MESSAGE; codecs 5–7
  * are UNSUPPORTED_COMPRESSION_TYPE. This module is Node-only (native codecs); record-batch.ts loads
  * it lazily so that the batch format itself stays portable.
  */
