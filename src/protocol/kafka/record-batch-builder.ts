@@ -172,7 +172,7 @@ export class RecordBatchBuilder {
     p = writeVarLong(buf, p, timestampDelta);
     p = writeVarInt(buf, p, offsetDelta);
     p = writeField(buf, p, key ?? null);
-    p = writeField(buf, p, value);
+    p = writeField(buf, p, value ?? null);
     p = writeVarInt(buf, p, headerCount);
     for (let i = 0; i < headerCount; i++) {
       if (headerList) {
@@ -198,7 +198,10 @@ export class RecordBatchBuilder {
     return offsetDelta;
   }
 
-  /** Finish an uncompressed batch synchronously. The builder cannot be appended to afterwards. */
+  /**
+   * Finish an uncompressed batch synchronously. The result is a view of the builder's buffer (whose
+   * ArrayBuffer may be larger than the batch). The builder cannot be appended to afterwards.
+   */
   buildSync(): Uint8Array {
     if (this.#compression !== 'none') {
       throw new Error(`RecordBatchBuilder: a ${this.#compression} batch needs build()`);

@@ -572,6 +572,7 @@ export interface RecordsSummary {
 
 /** Walk every record: offset deltas 0 … n−1 in order, n = recordsCount, section filled exactly. */
 function summarize(cursor: RecordCursor): RecordsSummary {
+  if (cursor.recordsCount < 1) throw invalid(`Record batch holds ${cursor.recordsCount} records`);
   let maxTimestamp = 0;
   let offsetDeltaOfMaxTimestamp = 0;
   let allKeysPresent = true;
@@ -600,7 +601,10 @@ export function summarizeRecordsSync(batch: Uint8Array): RecordsSummary {
   return summarize(openRecordCursorSync(batch));
 }
 
-/** Validate and summarise every record of a batch (decompressing when needed). */
+/**
+ * Validate and summarise every record of a batch (decompressing when needed). The header is not
+ * checked here (run checkBatch first): this is the record-level half of produce validation.
+ */
 export async function summarizeRecords(batch: Uint8Array, maxBytes?: number): Promise<RecordsSummary> {
   return summarize(await openRecordCursor(batch, maxBytes));
 }
