@@ -135,33 +135,32 @@ export class RecordBatchBuilder {
       }
     }
 
-    // Body size assuming one byte per string unit (exact for ASCII); the room check below assumes
-    // the worst case (3 bytes per unit) so that encoding never overruns.
+    // Body size assuming one byte per string unit (exact for ASCII), and the extra room strings may
+    // need (UTF-8 takes up to 3 bytes per unit) so that encoding never overruns the buffer.
     let estimate =
       1 +
       sizeOfVarLong(timestampDelta) +
       sizeOfVarInt(offsetDelta) +
       fieldEstimate(key) +
-      fieldEstimate(value);
-    let room = estimate + fieldWorstCase(key) + fieldWorstCase(value) + 20;
-    estimate += sizeOfVarInt(headerCount);
-    if (headerCount > 0) {
-      for (let i = 0; i < headerCount; i++) {
-        let hKey: string;
-        let hValue: HeaderValue;
-        if (headerList) {
-          const h = headerList[i]!;
-          hKey = h.key;
-          hValue = h.value;
-        } else {
-          hKey = headerKeys![i]!;
-          hValue = (headers as Readonly<Record<string, HeaderValue>>)[hKey] ?? null;
-        }
-        estimate += fieldEstimate(hKey) + fieldEstimate(hValue);
-        room += fieldWorstCase(hKey) + fieldWorstCase(hValue) + 10;
+      fieldEstimate(value) +
+      sizeOfVarInt(headerCount);
+    let extra = fieldWorstCase(key) + fieldWorstCase(value);
+    for (let i = 0; i < headerCount; i++) {
+      let hKey: string;
+      let hValue: HeaderValue;
+      if (headerList) {
+        const h = headerList[i]!;
+        hKey = h.key;
+        hValue = h.value;
+      } else {
+        hKey = headerKeys![i]!;
+        hValue = (headers as Readonly<Record<string, HeaderValue>>)[hKey] ?? null;
       }
+      estimate += fieldEstimate(hKey) + fieldEstimate(hValue);
+      extra += fieldWorstCase(hKey) + fieldWorstCase(hValue);
     }
-    this.#ensure(room + 5);
+    // + 5: the record's length varint.
+    this.#ensure(5 + estimate + extra);
 
     const buf = this.#buf;
     const start = this.#pos;

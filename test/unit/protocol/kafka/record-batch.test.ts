@@ -31,7 +31,7 @@ import {
   writeInt32,
 } from '../../../../src/protocol/kafka/record-batch.ts';
 import { RecordBatchBuilder } from '../../../../src/protocol/kafka/record-batch-builder.ts';
-import { assembleBatch, encodeRecord, expectSluiceError, text, utf8 } from './batch-helpers.ts';
+import { assembleBatch, encodeRecord, expectSluiceError, seeded, text, utf8 } from './batch-helpers.ts';
 
 const CODECS: CompressionName[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 const T = 1_700_000_000_000;
@@ -192,6 +192,69 @@ describe('RecordBatchBuilder → decodeRecordBatch', () => {
       offsetDeltaOfMaxTimestamp: 499,
       allKeysPresent: false,
     });
+  });
+
+  it('makes room for large header values and long non-ASCII header strings', async () => {
+    // Regression: the room check once left header sizes out and wrote past the buffer.
+    const builder = new RecordBatchBuilder({ initialCapacity: 64 });
+    const big = new Uint8Array(10_000).fill(1);
+    const wide = '€'.repeat(3000); // 3 bytes per UTF-16 unit
+    builder.append({ value: 'v', headers: [{ key: 'big', value: big }], timestamp: T });
+    builder.append({ value: 'v', headers: { [wide]: wide }, timestamp: T });
+    const decoded = await decodeRecordBatch(builder.buildSync());
+    expect(decoded.records[0]!.headers[0]!.value!.length).toBe(10_000);
+    expect(decoded.records[1]!.headers.map((h) => [h.key, text(h.value)])).toEqual([[wide, wide]]);
+  });
+
+  it('round-trips 300 random batches of random strings, bytes and headers from a tiny initial buffer', async () => {
+    const rand = seeded(31337);
+    const alphabet = ['a', 'Z', '0', ' ', 'é', 'ж', '€', '🔑', '\u0000', '\uffff'];
+    const randomString = (max: number): string =>
+      Array.from(
+        { length: Math.floor(rand() ** 3 * max) },
+        () => alphabet[Math.floor(rand() * alphabet.length)],
+      ).join('');
+    const randomField = (max: number): string | Uint8Array | null => {
+      const pick = rand();
+      if (pick < 0.15) return null;
+      if (pick < 0.55) return randomString(max);
+      return Uint8Array.from({ length: Math.floor(rand() ** 3 * max) }, () => Math.floor(rand() * 256));
+    };
+    const bytesOf = (f: string | Uint8Array | null): number[] | null =>
+      f === null ? null : [...(typeof f === 'string' ? utf8(f) : f)];
+    for (let b = 0; b < 300; b++) {
+      const builder = new RecordBatchBuilder({ initialCapacity: 1 + Math.floor(rand() * 200) });
+      const expected: {
+        key: number[] | null;
+        value: number[] | null;
+        headers: [string, number[] | null][];
+      }[] = [];
+      for (let r = 0, n = 1 + Math.floor(rand() * 20); r < n; r++) {
+        const key = randomField(300);
+        const value = randomField(3000);
+        const headers = Array.from({ length: Math.floor(rand() * 4) }, () => ({
+          key: randomString(100),
+          value: randomField(500),
+        }));
+        builder.append({ key, value, headers, timestamp: T + Math.floor((rand() - 0.5) * 1e6) });
+        expected.push({
+          key: bytesOf(key),
+          value: bytesOf(value),
+          headers: headers.map((h) => [h.key, bytesOf(h.value)]),
+        });
+      }
+      const batch = builder.buildSync();
+      expect(checkBatch(batch)).toBeUndefined();
+      summarizeRecordsSync(batch);
+      const decoded = await decodeRecordBatch(batch);
+      expect(
+        decoded.records.map((r) => ({
+          key: r.key && [...r.key],
+          value: r.value && [...r.value],
+          headers: r.headers.map((h) => [h.key, h.value && [...h.value]]),
+        })),
+      ).toEqual(expected);
+    }
   });
 
   it('refuses misuse: empty batch, build twice, append after build, buildSync of a compressed batch', async () => {
