@@ -181,11 +181,9 @@ class WorkerHost implements ActorHost {
     if (failures.length > 0) this.fail(id, errorData('KAFKA_STORAGE_ERROR', failures.join('; ')));
     else this.reply(id, null);
     this.flush();
-    // Let the port deliver the last message before the task (and with it the thread's work) ends.
-    setImmediate(() => {
-      this.task.port.close();
-      this.finished?.();
-    });
+    // The port stays open: closing it here could drop the reply still in flight (the main thread
+    // closes its end once it has the reply). Ending the task returns the thread to piscina.
+    this.finished?.();
   }
 }
 

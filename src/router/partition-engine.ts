@@ -256,6 +256,7 @@ export class PartitionEngine extends EventEmitter<EngineEvents> {
       ),
     );
     await Promise.allSettled(this.shards.map((s) => s.running));
+    for (const s of this.shards) s.port?.close();
     await this.pool.destroy();
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -339,7 +340,6 @@ export class PartitionEngine extends EventEmitter<EngineEvents> {
     shard.running = this.pool.run(task, { transferList: [port2] }).then(
       () => {
         shard.ready = false;
-        port1.close();
       },
       (err: Error) => this.workerFailed(shard, err),
     );
