@@ -81,3 +81,8 @@ export async function recordsOf(bytes: Uint8Array | undefined) {
   for (const b of splitBatches(bytes)) out.push(...(await decodeRecordBatch(b)).records);
   return out;
 }
+
+/** The n-th batch the kill -9 child writes to partition p (deterministic, so it can be checked). */
+export function killBatch(p: number, n: number): Uint8Array {
+  return makeBatch({ count: 10, valueSize: 100, tag: `p${p}-n${n}`, timestamp: () => 1_700_000_000_000 + n });
+}
