@@ -669,19 +669,37 @@ function emitWriteValue(
         e.line(`${writer}.bytes(${value}, ${compact});`);
       }
       return;
-    case 'struct':
-      if (nullable) {
-        nullCheck();
-        e.open(`if (${value} === null) {`);
-        e.line(`${writer}.int8(-1);`);
+    case 'struct': {
+      // Unlike strings and arrays, a nullable struct has its own encoding (an int8 marker before it).
+      const write = `write${t.struct.name}(${writer}, ${value}, version);`;
+      if (!nullable) {
+        e.line(write);
+        return;
+      }
+      const markerCond = versionCond(f.nullableVersions, range);
+      const writeNonNullable = (): void => {
+        ctx.uses.add('nullNotAllowed');
+        e.line(`if (${value} === null) throw nullNotAllowed('${ctx.message}', '${pathOf(f)}', version);`);
+        e.line(write);
+      };
+      if (markerCond === 'false') {
+        writeNonNullable();
+        return;
+      }
+      if (markerCond !== 'true') e.open(`if (${markerCond}) {`);
+      e.open(`if (${value} === null) {`);
+      e.line(`${writer}.int8(-1);`);
+      e.reopen('} else {');
+      e.line(`${writer}.int8(1);`);
+      e.line(write);
+      e.close();
+      if (markerCond !== 'true') {
         e.reopen('} else {');
-        e.line(`${writer}.int8(1);`);
-        e.line(`write${t.struct.name}(${writer}, ${value}, version);`);
+        writeNonNullable();
         e.close();
-      } else {
-        e.line(`write${t.struct.name}(${writer}, ${value}, version);`);
       }
       return;
+    }
     case 'array': {
       const el = t.element;
       const writeElement = (item: string): string => {

@@ -268,13 +268,14 @@ export class Reader {
 
   /** Non-nullable bytes, copied out of the input (the result does not keep the input alive). */
   bytesCopy(compact: boolean): Uint8Array {
-    return this.bytes(compact).slice();
+    // new Uint8Array(view) copies; Buffer#slice (when the input is a Node Buffer) would not.
+    return new Uint8Array(this.bytes(compact));
   }
 
   /** Nullable bytes, copied out of the input. */
   nullableBytesCopy(compact: boolean): Uint8Array | null {
     const b = this.nullableBytes(compact);
-    return b === null ? null : b.slice();
+    return b === null ? null : new Uint8Array(b);
   }
 
   private arrayCount(compact: boolean, minElementSize: number): number {

@@ -19,7 +19,6 @@
 
 import { SluiceError } from '../../errors.ts';
 import {
-  API_KEYS,
   type ApiKey,
   apiSpec,
   type RequestBodies,
@@ -220,5 +219,3 @@ export function decodeResponse<K extends ApiKey>(
   }
   return { header, correlationId: header.correlationId, body };
 }
-
-export { API_KEYS };

@@ -1,11 +1,15 @@
 /** The committed codecs are exactly what scripts/generate-kafka-messages.ts produces from the schemas. */
 
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   API_KEYS_FILE,
+  buildModel,
   checkGenerated,
+  formatWithBiome,
+  generateMessageFile,
   MESSAGES_DIR,
   PROJECT_ROOT,
   parseVersions,
@@ -13,6 +17,9 @@ import {
   renderAll,
   SCHEMA_DIR,
 } from '../../../../../scripts/generate-kafka-messages.ts';
+import { Reader } from '../../../../../src/protocol/kafka/reader.ts';
+import { Writer } from '../../../../../src/protocol/kafka/writer.ts';
+import { sampleMessage, VARIANTS } from './sample-values.ts';
 
 describe('generated Kafka codecs', () => {
   const rendered = renderAll();
@@ -65,5 +72,106 @@ describe('generated Kafka codecs', () => {
     expect(parseVersions('0')).toEqual({ min: 0, max: 0 });
     expect(parseVersions('none')).toBeNull();
     expect(() => parseVersions('x')).toThrow();
+  });
+});
+
+describe('generator features no Kafka schema here uses', () => {
+  // A synthetic schema: nullable struct (int8 marker), float64, uint16, hex and boolean defaults,
+  // a field-level flexibleVersions override, tagged fields of several kinds.
+  const raw = {
+    apiKey: 999,
+    type: 'request' as const,
+    name: 'SyntheticRequest',
+    validVersions: '0-3',
+    flexibleVersions: '2+',
+    fields: [
+      { name: 'Ratio', type: 'float64', versions: '0+' },
+      { name: 'Port', type: 'uint16', versions: '0+', default: '0xffff' },
+      { name: 'Enabled', type: 'bool', versions: '1+', default: 'true' },
+      { name: 'Legacy', type: 'string', versions: '0+', flexibleVersions: 'none', nullableVersions: '0+' },
+      {
+        name: 'Leader',
+        type: 'LeaderInfo',
+        versions: '1+',
+        nullableVersions: '2+',
+        default: 'null',
+        fields: [
+          { name: 'Id', type: 'int32', versions: '1+', default: '-1' },
+          { name: 'Epoch', type: 'int64', versions: '1+', default: '-1' },
+          { name: 'Hosts', type: '[]string', versions: '1+' },
+        ],
+      },
+      { name: 'Blob', type: 'bytes', versions: '0+' },
+      {
+        name: 'Note',
+        type: 'string',
+        versions: '2+',
+        taggedVersions: '2+',
+        tag: 4,
+        nullableVersions: '2+',
+        default: 'null',
+      },
+      { name: 'Count', type: 'int32', versions: '3+', taggedVersions: '3+', tag: 1, default: '7' },
+      { name: 'Ids', type: '[]int64', versions: '2+', taggedVersions: '2+', tag: 9 },
+    ],
+  };
+
+  it('generates a codec that round-trips every version', async () => {
+    const m = buildModel(raw as never);
+    let source = generateMessageFile([m], ['SyntheticRequest.json']);
+    source = formatWithBiome(path.join(MESSAGES_DIR, 'synthetic.ts'), source);
+    // Import the generated module from a temporary directory, pointing its imports at the real runtime.
+    const kafkaDir = path.join(PROJECT_ROOT, 'src/protocol/kafka');
+    source = source.replace(
+      /from '\.\.\/([a-z-]+)\.ts'/g,
+      (_, f: string) => `from '${path.join(kafkaDir, `${f}.ts`)}'`,
+    );
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-codegen-'));
+    try {
+      const file = path.join(dir, 'synthetic.ts');
+      writeFileSync(file, source);
+      const mod = await import(file);
+      const codec = mod.SyntheticRequest;
+      for (let version = 0; version <= 3; version++) {
+        for (const variant of VARIANTS) {
+          const value = sampleMessage(m, version, variant);
+          const w = new Writer();
+          codec.encode(version, value, w);
+          const bytes = w.toBuffer();
+          const r = new Reader(bytes);
+          expect(codec.decode(version, r), `v${version} ${variant}`).toEqual(value);
+          expect(r.remaining).toBe(0);
+        }
+      }
+      // Nullable struct: int8 marker -1 in v2+, rejected in v1.
+      const base = { ratio: 0.5, port: 0xffff, legacy: null, blob: new Uint8Array(0) };
+      const w = new Writer();
+      codec.encode(2, { ...base, leader: null }, w);
+      const hexed = Buffer.from(w.toBuffer()).toString('hex');
+      // ratio, port ffff, enabled 01, legacy ffff (int16 even though flexible), leader ff, blob 01, tags 00
+      expect(hexed).toBe('3fe0000000000000' + 'ffff' + '01' + 'ffff' + 'ff' + '01' + '00');
+      expect(() => codec.encode(1, { ...base, leader: null }, new Writer())).toThrow(/does not allow null/);
+      const present = new Writer();
+      codec.encode(2, { ...base, leader: { id: 1, epoch: 2, hosts: ['h'] } }, present);
+      expect(Buffer.from(present.toBuffer()).toString('hex')).toContain(
+        '01' + '00000001' + '0000000000000002' + '02' + '0268' + '00',
+      );
+      // Tags go out in ascending order whatever the schema order: count (1), note (4), ids (9).
+      const tagged = new Writer();
+      codec.encode(3, { ...base, note: 'n', count: 8, ids: [5] }, tagged);
+      const tail =
+        '03' + '01' + '04' + '00000008' + '04' + '02' + '026e' + '09' + '09' + '02' + '0000000000000005';
+      expect(Buffer.from(tagged.toBuffer()).toString('hex').endsWith(tail)).toBe(true);
+      // count at its default (7) is left out.
+      const defaults = new Writer();
+      codec.encode(3, { ...base, count: 7 }, defaults);
+      expect(
+        Buffer.from(defaults.toBuffer())
+          .toString('hex')
+          .endsWith('01' + '00'),
+      ).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -237,6 +237,14 @@ describe('zero copy', () => {
     const frame = encode(codec, 5, value);
     const decoded = decode(codec, 5, frame) as { protocols: { metadata: Uint8Array }[] };
     expect(decoded.protocols[0]!.metadata.buffer).not.toBe(frame.buffer);
+    // Also when the frame is a Node Buffer (whose slice() would be a view, not a copy).
+    const buffer = Buffer.from(frame);
+    const fromBuffer = codec.decode(5, new Reader(buffer)) as { protocols: { metadata: Uint8Array }[] };
+    const metadata = fromBuffer.protocols[0]!.metadata;
+    expect(metadata.buffer).not.toBe(buffer.buffer);
+    const before = metadata[0]!;
+    buffer.fill(before ^ 0xff);
+    expect(metadata[0]).toBe(before);
   });
 });
 
