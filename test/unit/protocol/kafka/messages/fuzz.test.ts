@@ -206,7 +206,7 @@ describe('absurd lengths are rejected before allocating', () => {
       const before = process.memoryUsage().heapUsed;
       const start = performance.now();
       expect(attempt(() => decodeRequest(bytes(h)))).toBe('INVALID_REQUEST');
-      expect(performance.now() - start).toBeLessThan(50);
+      expect(performance.now() - start).toBeLessThan(250); // microseconds in practice; slack for a loaded CI machine
       expect(process.memoryUsage().heapUsed - before).toBeLessThan(16 * 1024 * 1024);
     });
   }
