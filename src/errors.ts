@@ -23,7 +23,12 @@ export interface ErrorSpec {
 
 export const ERRORS = {
   // --- Kafka's errors (name = Kafka's, kafkaCode = Kafka's numeric code) ---
-  UNKNOWN_SERVER_ERROR: { message: 'Unexpected server error', retriable: false, kafkaCode: -1, wsCloseCode: 1011 },
+  UNKNOWN_SERVER_ERROR: {
+    message: 'Unexpected server error',
+    retriable: false,
+    kafkaCode: -1,
+    wsCloseCode: 1011,
+  },
   OFFSET_OUT_OF_RANGE: {
     message: 'The requested offset is outside the range of offsets kept for this partition',
     retriable: false,
@@ -42,7 +47,12 @@ export const ERRORS = {
     kafkaCode: 3,
     wsCloseCode: 1008,
   },
-  INVALID_FETCH_SIZE: { message: 'The requested fetch size is invalid', retriable: false, kafkaCode: 4, wsCloseCode: 1008 },
+  INVALID_FETCH_SIZE: {
+    message: 'The requested fetch size is invalid',
+    retriable: false,
+    kafkaCode: 4,
+    wsCloseCode: 1008,
+  },
   LEADER_NOT_AVAILABLE: {
     message: 'The partition has no leader yet (the topic is being created)',
     retriable: true,
@@ -74,7 +84,12 @@ export const ERRORS = {
     kafkaCode: 15,
     wsCloseCode: 1008,
   },
-  NOT_COORDINATOR: { message: 'This is not the coordinator of the group', retriable: true, kafkaCode: 16, wsCloseCode: 1008 },
+  NOT_COORDINATOR: {
+    message: 'This is not the coordinator of the group',
+    retriable: true,
+    kafkaCode: 16,
+    wsCloseCode: 1008,
+  },
   INVALID_TOPIC_EXCEPTION: {
     message: 'The topic name is invalid (allowed: [a-zA-Z0-9._-], 1-249 characters, not "." or "..")',
     retriable: false,
@@ -87,7 +102,12 @@ export const ERRORS = {
     kafkaCode: 18,
     wsCloseCode: 1008,
   },
-  INVALID_REQUIRED_ACKS: { message: 'acks must be -1 (all), 0 or 1', retriable: false, kafkaCode: 21, wsCloseCode: 1008 },
+  INVALID_REQUIRED_ACKS: {
+    message: 'acks must be -1 (all), 0 or 1',
+    retriable: false,
+    kafkaCode: 21,
+    wsCloseCode: 1008,
+  },
   ILLEGAL_GENERATION: {
     message: 'The generation id is not the current generation of the group',
     retriable: false,
@@ -100,8 +120,18 @@ export const ERRORS = {
     kafkaCode: 23,
     wsCloseCode: 1008,
   },
-  INVALID_GROUP_ID: { message: 'The group id is invalid', retriable: false, kafkaCode: 24, wsCloseCode: 1008 },
-  UNKNOWN_MEMBER_ID: { message: 'The member id is not in the group', retriable: false, kafkaCode: 25, wsCloseCode: 1008 },
+  INVALID_GROUP_ID: {
+    message: 'The group id is invalid',
+    retriable: false,
+    kafkaCode: 24,
+    wsCloseCode: 1008,
+  },
+  UNKNOWN_MEMBER_ID: {
+    message: 'The member id is not in the group',
+    retriable: false,
+    kafkaCode: 25,
+    wsCloseCode: 1008,
+  },
   INVALID_SESSION_TIMEOUT: {
     message: 'The session timeout is outside the allowed range',
     retriable: false,
@@ -120,23 +150,48 @@ export const ERRORS = {
     kafkaCode: 28,
     wsCloseCode: 1008,
   },
-  INVALID_TIMESTAMP: { message: 'A record timestamp is out of range', retriable: false, kafkaCode: 32, wsCloseCode: 1008 },
+  INVALID_TIMESTAMP: {
+    message: 'A record timestamp is out of range',
+    retriable: false,
+    kafkaCode: 32,
+    wsCloseCode: 1008,
+  },
   UNSUPPORTED_VERSION: {
     message: 'The version of this request is not supported',
     retriable: false,
     kafkaCode: 35,
     wsCloseCode: 1002,
   },
-  TOPIC_ALREADY_EXISTS: { message: 'The topic already exists', retriable: false, kafkaCode: 36, wsCloseCode: 1008 },
-  INVALID_PARTITIONS: { message: 'The number of partitions is invalid', retriable: false, kafkaCode: 37, wsCloseCode: 1008 },
+  TOPIC_ALREADY_EXISTS: {
+    message: 'The topic already exists',
+    retriable: false,
+    kafkaCode: 36,
+    wsCloseCode: 1008,
+  },
+  INVALID_PARTITIONS: {
+    message: 'The number of partitions is invalid',
+    retriable: false,
+    kafkaCode: 37,
+    wsCloseCode: 1008,
+  },
   INVALID_REPLICATION_FACTOR: {
     message: 'The replication factor is invalid (this broker keeps one replica)',
     retriable: false,
     kafkaCode: 38,
     wsCloseCode: 1008,
   },
-  INVALID_CONFIG: { message: 'The configuration is invalid', retriable: false, kafkaCode: 40, wsCloseCode: 1008 },
-  INVALID_REQUEST: { message: 'The request is malformed', retriable: false, kafkaCode: 42, wsCloseCode: 1002 },
+  INVALID_CONFIG: {
+    message: 'The configuration is invalid',
+    retriable: false,
+    kafkaCode: 40,
+    wsCloseCode: 1008,
+  },
+  INVALID_REQUEST: {
+    message: 'The request is malformed',
+    retriable: false,
+    kafkaCode: 42,
+    wsCloseCode: 1002,
+  },
   OUT_OF_ORDER_SEQUENCE_NUMBER: {
     message: 'The producer sequence number is out of order',
     retriable: false,
@@ -168,7 +223,12 @@ export const ERRORS = {
     wsCloseCode: 1011,
   },
   NON_EMPTY_GROUP: { message: 'The group is not empty', retriable: false, kafkaCode: 68, wsCloseCode: 1008 },
-  GROUP_ID_NOT_FOUND: { message: 'The group does not exist', retriable: false, kafkaCode: 69, wsCloseCode: 1008 },
+  GROUP_ID_NOT_FOUND: {
+    message: 'The group does not exist',
+    retriable: false,
+    kafkaCode: 69,
+    wsCloseCode: 1008,
+  },
   FENCED_LEADER_EPOCH: {
     message: 'The leader epoch in the request is older than the broker’s',
     retriable: true,
@@ -205,7 +265,12 @@ export const ERRORS = {
     kafkaCode: 87,
     wsCloseCode: 1008,
   },
-  UNKNOWN_TOPIC_ID: { message: 'This topic id does not exist', retriable: true, kafkaCode: 100, wsCloseCode: 1008 },
+  UNKNOWN_TOPIC_ID: {
+    message: 'This topic id does not exist',
+    retriable: true,
+    kafkaCode: 100,
+    wsCloseCode: 1008,
+  },
 
   // --- Sluice's own errors (no Kafka equivalent; kafkaCode -1) ---
   BROKER_SHUTTING_DOWN: {
@@ -232,7 +297,12 @@ export const ERRORS = {
     kafkaCode: -1,
     wsCloseCode: 1008,
   },
-  UNKNOWN_OPERATION: { message: 'The operation is not known', retriable: false, kafkaCode: 42, wsCloseCode: 1002 },
+  UNKNOWN_OPERATION: {
+    message: 'The operation is not known',
+    retriable: false,
+    kafkaCode: 42,
+    wsCloseCode: 1002,
+  },
   WORKER_FAILED: {
     message: 'The worker thread that owns the partition failed; it is being restarted',
     retriable: true,

@@ -19,6 +19,8 @@ import type { AppendReply, AppendRequest, PartitionCounters, ReadReply, WorkerRe
 /** What an actor needs from its host: a way to answer and to publish events. */
 export interface ActorHost {
   reply(id: number, value: unknown, transfer?: ArrayBuffer): void;
+  /** A successful append (packed on the way back). */
+  acked(id: number, reply: AppendReply): void;
   fail(id: number, error: ErrorData): void;
   offsetsMoved(key: string, highWatermark: number, logStartOffset: number): void;
   fsynced(seconds: number): void;
@@ -202,7 +204,7 @@ export class PartitionActor {
     if (needsFsync) {
       log.flush().then(
         () => {
-          for (const a of acks) this.host.reply(a.id, a.value);
+          for (const a of acks) this.host.acked(a.id, a.value);
         },
         (err: unknown) => {
           const error = toErrorData(err);
@@ -210,7 +212,7 @@ export class PartitionActor {
         },
       );
     } else {
-      for (const a of acks) this.host.reply(a.id, a.value);
+      for (const a of acks) this.host.acked(a.id, a.value);
     }
     if (log.failure)
       this.queue.unshift({

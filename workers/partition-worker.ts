@@ -10,14 +10,17 @@
 import { performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
 import { type ErrorData, errorData } from '../src/errors.ts';
-import type {
-  FromWorker,
-  HostReady,
-  HostTask,
-  ToWorker,
-  WorkerEvent,
-  WorkerReply,
-  WorkerRequest,
+import {
+  ACK_FIELDS,
+  type AppendReply,
+  type FromWorker,
+  type HostReady,
+  type HostTask,
+  packAck,
+  type ToWorker,
+  type WorkerEvent,
+  type WorkerReply,
+  type WorkerRequest,
 } from './contract.ts';
 import { type ActorHost, PartitionActor } from './partition-actor.ts';
 
@@ -30,6 +33,8 @@ class WorkerHost implements ActorHost {
   private events: WorkerEvent[] = [];
   private offsets = new Map<string, { highWatermark: number; logStartOffset: number }>();
   private transfer: ArrayBuffer[] = [];
+  private acks = new Float64Array(ACK_FIELDS * 256);
+  private ackCount = 0;
   private scheduled = false;
   private processed = 0;
   private fsyncs: number[] = [];
@@ -89,6 +94,18 @@ class WorkerHost implements ActorHost {
     this.schedule();
   }
 
+  acked(id: number, reply: AppendReply): void {
+    if (id < 0) return;
+    if ((this.ackCount + 1) * ACK_FIELDS > this.acks.length) {
+      const grown = new Float64Array(this.acks.length * 2);
+      grown.set(this.acks);
+      this.acks = grown;
+    }
+    packAck(this.acks, this.ackCount * ACK_FIELDS, id, reply);
+    this.ackCount++;
+    this.schedule();
+  }
+
   fail(id: number, error: ErrorData): void {
     if (id < 0) {
       if (error.code !== 'PARTITION_CLOSED')
@@ -122,9 +139,14 @@ class WorkerHost implements ActorHost {
     this.scheduled = false;
     for (const [key, o] of this.offsets) this.events.push({ type: 'offsets', key, ...o });
     this.offsets.clear();
-    if (this.replies.length === 0 && this.events.length === 0) return;
+    if (this.replies.length === 0 && this.events.length === 0 && this.ackCount === 0) return;
     const msg: FromWorker = { replies: this.replies, events: this.events };
     const transfer = this.transfer;
+    if (this.ackCount > 0) {
+      msg.acks = this.acks.slice(0, this.ackCount * ACK_FIELDS);
+      transfer.push(msg.acks.buffer as ArrayBuffer);
+      this.ackCount = 0;
+    }
     this.replies = [];
     this.events = [];
     this.transfer = [];

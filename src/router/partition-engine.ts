@@ -19,17 +19,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type {
-  AppendReply,
-  FromWorker,
-  HostReady,
-  HostTask,
-  OpenReply,
-  OpResults,
-  ReadReply,
-  RetentionReply,
-  WorkerEvent,
-  WorkerRequest,
+import {
+  ACK_FIELDS,
+  type AppendReply,
+  type FromWorker,
+  type HostReady,
+  type HostTask,
+  type OpenReply,
+  type OpResults,
+  type ReadReply,
+  type RetentionReply,
+  unpackAck,
+  type WorkerEvent,
+  type WorkerRequest,
 } from '../../workers/contract.ts';
 import { errorData, SluiceError } from '../errors.ts';
 import type { LogStats, OffsetAnswer, OffsetQuery } from '../storage/log.ts';
@@ -113,7 +115,10 @@ export class PartitionEngine extends EventEmitter<EngineEvents> {
       concurrentTasksPerWorker: 1,
       idleTimeout: 2 ** 31 - 1,
       atomics: 'disabled',
-      execArgv: fromSource ? ['--import', 'tsx'] : [],
+      execArgv: [
+        ...(fromSource ? ['--import', 'tsx'] : []),
+        ...(process.env.SLUICE_WORKER_EXEC_ARGV?.split(' ').filter(Boolean) ?? []),
+      ],
       name: 'default',
     });
     this.shards = Array.from({ length: workers }, (_, i) => new Shard(i));
@@ -312,6 +317,16 @@ export class PartitionEngine extends EventEmitter<EngineEvents> {
         this.emit('offsets', event.key, event.highWatermark, event.logStartOffset);
       } else {
         this.emit('report', event);
+      }
+    }
+    const acks = msg.acks;
+    if (acks) {
+      for (let at = 0; at < acks.length; at += ACK_FIELDS) {
+        const id = acks[at]!;
+        const pending = shard.pending.get(id);
+        if (!pending) continue;
+        shard.pending.delete(id);
+        pending.resolve(unpackAck(acks, at) as never);
       }
     }
     for (const reply of msg.replies) {

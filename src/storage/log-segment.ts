@@ -13,11 +13,20 @@
  * (page-cache writes take microseconds; fsync is the one asynchronous operation).
  */
 import fs from 'node:fs';
-import { BatchField, checkBatch, summarizeRecords } from '../protocol/kafka/record-batch.ts';
-import { BatchScanner, type ScannedBatch } from './batch-scanner.ts';
+import {
+  BATCH_HEADER_SIZE,
+  BatchField,
+  checkBatch,
+  LOG_OVERHEAD,
+  summarizeRecords,
+} from '../protocol/kafka/record-batch.ts';
+import { BatchScanner, readInt64, type ScannedBatch } from './batch-scanner.ts';
 import { OffsetIndex } from './offset-index.ts';
 import { segmentPaths } from './segment-files.ts';
 import { TimeIndex } from './time-index.ts';
+
+/** Header bytes needed to step from batch to batch: up to and including lastOffsetDelta. */
+const SCAN_BYTES = BatchField.lastOffsetDelta + 4;
 
 export interface SegmentConfig {
   /** index.interval.bytes: log bytes between two index entries. */
@@ -204,10 +213,52 @@ export class LogSegment {
 
   /**
    * Whole batches starting with the one that holds `offset`, up to `maxBytes` in total, but always
-   * at least one whole batch (even when it alone is larger than maxBytes). The buffer owns its
-   * memory (an ArrayBuffer of its own), so it can be transferred to another thread.
+   * at least one whole batch (even when it alone is larger than maxBytes). The bytes are a view of
+   * a buffer that owns its memory (an ArrayBuffer of its own), so that buffer can be transferred to
+   * another thread.
+   *
+   * One read normally does it all: from the index entry below `offset`, enough bytes for the
+   * scan to the first batch (at most about one index interval) plus `maxBytes`.
    */
   read(offset: number, maxBytes: number): { bytes: Buffer; firstOffset: number } | undefined {
+    const start = this.offsetIndex.lookup(offset).position;
+    if (start >= this.size) return undefined;
+    const want = Math.max(maxBytes, 1) + 2 * this.config.indexIntervalBytes + BATCH_HEADER_SIZE;
+    const blockLength = Math.min(this.size - start, want);
+    const block = this.readAt(start, blockLength);
+    let pos = 0;
+    let first = -1;
+    let firstOffset = 0;
+    let firstSize = 0;
+    while (pos + SCAN_BYTES <= blockLength) {
+      const size = block.readInt32BE(pos + BatchField.batchLength) + LOG_OVERHEAD;
+      if (size < BATCH_HEADER_SIZE) break; // cannot happen below `size` (recovered data); never loop on it
+      const base = readInt64(block, pos + BatchField.baseOffset);
+      if (base + block.readInt32BE(pos + BatchField.lastOffsetDelta) >= offset) {
+        first = pos;
+        firstOffset = base;
+        firstSize = size;
+        break;
+      }
+      pos += size;
+    }
+    // The target lies beyond this block (an unusually long scan): walk the headers instead.
+    if (first < 0) return this.readScanning(offset, maxBytes);
+    let end = first + firstSize;
+    if (end > blockLength) {
+      // The first batch alone is larger than the block: read exactly that batch.
+      return { bytes: this.readAt(start + first, firstSize), firstOffset };
+    }
+    while (end + SCAN_BYTES <= blockLength) {
+      const size = block.readInt32BE(end + BatchField.batchLength) + LOG_OVERHEAD;
+      if (size < BATCH_HEADER_SIZE || end + size - first > maxBytes || end + size > blockLength) break;
+      end += size;
+    }
+    return { bytes: block.subarray(first, end), firstOffset };
+  }
+
+  /** `read` by walking batch headers block by block, then reading exactly the answer. */
+  private readScanning(offset: number, maxBytes: number): { bytes: Buffer; firstOffset: number } | undefined {
     const scanner = this.scanner();
     const first = this.findBatch(offset, scanner);
     if (!first) return undefined;
@@ -216,11 +267,7 @@ export class LogSegment {
       if (end + b.size - first.position > maxBytes) break;
       end += b.size;
     }
-    const length = end - first.position;
-    const bytes = Buffer.allocUnsafeSlow(length);
-    const got = fs.readSync(this.fd, bytes, 0, length, first.position);
-    if (got !== length) throw new Error(`short read: ${got} of ${length} bytes at ${first.position}`);
-    return { bytes, firstOffset: first.baseOffset };
+    return { bytes: this.readAt(first.position, end - first.position), firstOffset: first.baseOffset };
   }
 
   /** Read raw bytes [position, position + length) of the `.log` file. */

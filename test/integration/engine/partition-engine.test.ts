@@ -86,8 +86,13 @@ describe('PartitionEngine', () => {
     bad[bad.length - 1]! ^= 1;
     await expect(engine.append('t', 0, bad)).rejects.toMatchObject({ code: 'CORRUPT_MESSAGE' });
     await expect(engine.read('t', 0, 5, 100)).rejects.toMatchObject({ code: 'OFFSET_OUT_OF_RANGE' });
-    await expect(engine.read('nope', 0, 0, 100)).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION' });
-    expect(await engine.append('t', 0, makeBatch({ count: 2 }))).toMatchObject({ baseOffset: 0, lastOffset: 1 });
+    await expect(engine.read('nope', 0, 0, 100)).rejects.toMatchObject({
+      code: 'UNKNOWN_TOPIC_OR_PARTITION',
+    });
+    expect(await engine.append('t', 0, makeBatch({ count: 2 }))).toMatchObject({
+      baseOffset: 0,
+      lastOffset: 1,
+    });
     expect(await engine.listOffset('t', 0, { kind: 'latest' })).toEqual({ offset: 2, timestamp: -1 });
   });
 
@@ -148,7 +153,9 @@ describe('PartitionEngine', () => {
     expect(opened.report.clean).toBe(true);
     expect(opened.stats.logEndOffset).toBe(9);
     const records = await recordsOf((await second.read('keep', 0, 0, 1 << 20)).bytes);
-    expect(records.map((r) => Buffer.from(r.key!).toString())).toEqual([...Array(9).keys()].map((i) => `x-k${i}`));
+    expect(records.map((r) => Buffer.from(r.key!).toString())).toEqual(
+      [...Array(9).keys()].map((i) => `x-k${i}`),
+    );
   });
 
   it('deletes a partition and its directory', async () => {
@@ -159,6 +166,8 @@ describe('PartitionEngine', () => {
     expect(fs.existsSync(`${dataDir}/gone-0`)).toBe(true);
     await engine.deletePartition('gone', 0);
     expect(fs.existsSync(`${dataDir}/gone-0`)).toBe(false);
-    await expect(engine.read('gone', 0, 0, 100)).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    await expect(engine.read('gone', 0, 0, 100)).rejects.toMatchObject({
+      code: 'UNKNOWN_TOPIC_OR_PARTITION',
+    });
   });
 });

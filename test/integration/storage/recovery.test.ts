@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkBatch, readBatchHeader } from '../../../src/protocol/kafka/record-batch.ts';
-import { CHECKPOINT_FILE, CLEAN_SHUTDOWN_FILE, offsetFileName } from '../../../src/storage/segment-files.ts';
-import type { LogConfig } from '../../../src/storage/log-config.ts';
 import { PartitionLog, prepareBatch } from '../../../src/storage/log.ts';
+import type { LogConfig } from '../../../src/storage/log-config.ts';
+import { CHECKPOINT_FILE, CLEAN_SHUTDOWN_FILE, offsetFileName } from '../../../src/storage/segment-files.ts';
 import { asStored, logConfig, makeBatch, recordsOf, splitBatches, tempDir } from '../../helpers/batches.ts';
 
 const roots: string[] = [];
@@ -32,7 +32,12 @@ async function writeLog(dir: string, config: LogConfig, count: number, spec = { 
   const log = await PartitionLog.open(dir, config);
   const written: Written[] = [];
   for (let i = 0; i < count; i++) {
-    const batch = makeBatch({ count: spec.records, valueSize: spec.valueSize, tag: `r${i}`, timestamp: (j) => 5000 + i * 10 + j });
+    const batch = makeBatch({
+      count: spec.records,
+      valueSize: spec.valueSize,
+      tag: `r${i}`,
+      timestamp: (j) => 5000 + i * 10 + j,
+    });
     const { outcomes } = log.append([await prepareBatch(new Uint8Array(batch), config)]);
     const o = outcomes[0]!;
     if (!o.ok) throw new Error(o.error.message);
@@ -44,7 +49,8 @@ async function writeLog(dir: string, config: LogConfig, count: number, spec = { 
 
 /** Read the whole log and check it is exactly the first `n` written batches. */
 async function expectPrefix(log: PartitionLog, written: Written[], n: number) {
-  const expectedEnd = n === 0 ? written[0]!.base : written[n - 1]!.base + readBatchHeader(written[n - 1]!.batch).recordsCount;
+  const expectedEnd =
+    n === 0 ? written[0]!.base : written[n - 1]!.base + readBatchHeader(written[n - 1]!.batch).recordsCount;
   expect(log.logEndOffset).toBe(expectedEnd);
   const got: Uint8Array[] = [];
   let offset = log.logStartOffset;
@@ -59,7 +65,9 @@ async function expectPrefix(log: PartitionLog, written: Written[], n: number) {
   }
   expect(got.length).toBe(n);
   for (let i = 0; i < n; i++) {
-    expect(Buffer.from(got[i]!).equals(Buffer.from(asStored(written[i]!.batch, written[i]!.base)))).toBe(true);
+    expect(Buffer.from(got[i]!).equals(Buffer.from(asStored(written[i]!.batch, written[i]!.base)))).toBe(
+      true,
+    );
   }
   expect(log.read(log.logEndOffset, 1000).bytes).toBeUndefined();
 }
@@ -166,12 +174,18 @@ describe('recovery after an unclean stop', () => {
     const logs = segmentFiles(dir);
     const before = await PartitionLog.open(copyDir(dir), config);
     const lookups = [4800, 5000, 5101, 5255, 5390, 9999];
-    const expected = await Promise.all(lookups.map((t) => before.listOffset({ kind: 'timestamp', timestamp: t })));
+    const expected = await Promise.all(
+      lookups.map((t) => before.listOffset({ kind: 'timestamp', timestamp: t })),
+    );
     await before.close();
 
-    for (const name of fs.readdirSync(dir)) if (name.endsWith('.index') || name.endsWith('.timeindex')) fs.rmSync(path.join(dir, name));
+    for (const name of fs.readdirSync(dir))
+      if (name.endsWith('.index') || name.endsWith('.timeindex')) fs.rmSync(path.join(dir, name));
     // And a damaged one: an odd size.
-    fs.writeFileSync(path.join(dir, offsetFileName(Number(logs[0]!.slice(0, 20)), '.index')), Buffer.alloc(5));
+    fs.writeFileSync(
+      path.join(dir, offsetFileName(Number(logs[0]!.slice(0, 20)), '.index')),
+      Buffer.alloc(5),
+    );
     const log = await PartitionLog.open(dir, config);
     expect(log.openReport.clean).toBe(true);
     await expectPrefix(log, written, 40);
