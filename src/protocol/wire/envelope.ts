@@ -12,7 +12,8 @@ const codec = new Encoder({
   useRecords: false,
   mapsAsObjects: true,
   tagUint8Array: false,
-  useTag259ForMaps: false,
+  // Not in cbor-x's type declarations, but honoured: plain CBOR maps, no tag 259.
+  ...({ useTag259ForMaps: false } as object),
   // Decoded byte strings are views of the frame, so a produced batch is handed on without a copy.
   copyBuffers: false,
 });
