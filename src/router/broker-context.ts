@@ -1,0 +1,23 @@
+/**
+ * What request handlers see of the broker: configuration, identity, the topic manager, the
+ * partition engine and the fetch waiters. Built once by src/broker/broker.ts and shared by both
+ * front doors (WebSocket and Kafka), so both behave the same.
+ */
+import type { ProducerIdAllocator } from '../broker/data-dir.ts';
+import type { TopicManager } from '../broker/topic-manager.ts';
+import type { BrokerConfig, ConfigSource, SettingKey } from '../config.ts';
+import type { FetchWaiters } from './fetch-waiters.ts';
+import type { PartitionEngine } from './partition-engine.ts';
+
+export interface BrokerContext {
+  readonly config: BrokerConfig;
+  readonly configSources: Record<SettingKey, ConfigSource>;
+  readonly nodeId: number;
+  readonly clusterId: string;
+  /** Where clients reach this broker (metadata answers). */
+  readonly advertised: { host: string; port: number; kafkaPort: number };
+  readonly engine: PartitionEngine;
+  readonly topics: TopicManager;
+  readonly producerIds: ProducerIdAllocator;
+  readonly fetchWaiters: FetchWaiters;
+}
