@@ -151,7 +151,9 @@ describe('produce and fetch', () => {
     expect(part.highWatermark).toBe(20);
     const got = splitBatches(part.records);
     expect(got).toHaveLength(5);
-    got.forEach((b, i) => expect(Buffer.from(b).equals(Buffer.from(asStored(sent[i]!, i * 4)))).toBe(true));
+    got.forEach((b, i) => {
+      expect(Buffer.from(b).equals(Buffer.from(asStored(sent[i]!, i * 4)))).toBe(true);
+    });
     const offsets = await client.request('listOffsets', {
       topics: [
         {

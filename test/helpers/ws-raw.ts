@@ -43,7 +43,7 @@ export class RawWsClient {
     const id = this.nextId++;
     const response = new Promise<RawResponse>((resolve, reject) => {
       this.pending.set(id, resolve);
-      this.closed.then(({ code, reason }) =>
+      void this.closed.then(({ code, reason }) =>
         reject(new Error(`connection closed (${code} ${reason}) before response ${id}`)),
       );
     });
