@@ -72,6 +72,12 @@ export const ERRORS = {
     kafkaCode: 10,
     wsCloseCode: 1009,
   },
+  OFFSET_METADATA_TOO_LARGE: {
+    message: 'The metadata of the committed offset is larger than offset.metadata.max.bytes',
+    retriable: false,
+    kafkaCode: 12,
+    wsCloseCode: 1008,
+  },
   COORDINATOR_LOAD_IN_PROGRESS: {
     message: 'The coordinator is loading group metadata',
     retriable: true,

@@ -64,13 +64,13 @@ describe('broker configuration', () => {
 
   it('is documented in docs/configuration.md, key by key', () => {
     const doc = fs.readFileSync('docs/configuration.md', 'utf8');
-    const brokerKeys = [...doc.matchAll(/^\| `([a-z.]+)` \| `(--[a-z-]+)` \| `(SLUICE_[A-Z_]+)` \|/gm)];
+    const brokerKeys = [...doc.matchAll(/^\|\s*`([a-z.]+)`\s*\|\s*`(--[a-z-]+)`\s*\|\s*`(SLUICE_[A-Z_]+)`\s*\|/gm)];
     expect(brokerKeys.map((m) => m[1]).sort()).toEqual(Object.keys(SETTINGS).sort());
     for (const m of brokerKeys) {
       expect(m[2]).toBe(flagName(m[1] as keyof typeof SETTINGS));
       expect(m[3]).toBe(envName(m[1] as keyof typeof SETTINGS));
     }
-    const topicKeys = [...doc.matchAll(/^\| `([a-z.]+)` \| (`[^`]+`) \| /gm)]
+    const topicKeys = [...doc.matchAll(/^\|\s*`([a-z.]+)`\s*\|\s*(`[^`]+`)\s*\|/gm)]
       .map((m) => m[1])
       .filter((k) => !(k! in SETTINGS));
     expect(topicKeys.sort()).toEqual(Object.keys(TOPIC_CONFIGS).sort());

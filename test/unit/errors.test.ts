@@ -6,7 +6,7 @@ describe('error registry', () => {
   it('is documented in docs/errors.md, code by code, with the same Kafka codes', () => {
     const doc = fs.readFileSync('docs/errors.md', 'utf8');
     const rows = new Map<string, string[]>();
-    for (const m of doc.matchAll(/^\| `([A-Z_]+)` \| (-?\d+) \| (yes|no) \| (\d+) \|/gm))
+    for (const m of doc.matchAll(/^\|\s*`([A-Z_]+)`\s*\|\s*(-?\d+)\s*\|\s*(yes|no)\s*\|\s*(\d+)\s*\|/gm))
       rows.set(m[1]!, [m[2]!, m[3]!, m[4]!]);
     expect([...rows.keys()].sort()).toEqual(Object.keys(ERRORS).sort());
     for (const [code, spec] of Object.entries(ERRORS)) {
