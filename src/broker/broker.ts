@@ -16,6 +16,7 @@ import path from 'node:path';
 import type { BrokerConfig, ConfigSource, SettingKey } from '../config.ts';
 import type { BrokerContext } from '../router/broker-context.ts';
 import { FetchWaiters } from '../router/fetch-waiters.ts';
+import { GroupCoordinator } from '../coordinator/group-coordinator.ts';
 import { PartitionEngine } from '../router/partition-engine.ts';
 import { WsFrontDoor } from '../router/ws/ws-front-door.ts';
 import { loadClusterMeta, lockDataDir, ProducerIdAllocator } from './data-dir.ts';
@@ -101,6 +102,18 @@ export class Broker {
         if (broker) broker.serveHttp(req, res);
         else res.writeHead(503).end('starting\n');
       });
+      const coordinator = await GroupCoordinator.start(engine, topics, {
+        minSessionTimeoutMs: config['group.min.session.timeout.ms'],
+        maxSessionTimeoutMs: config['group.max.session.timeout.ms'],
+        initialRebalanceDelayMs: config['group.initial.rebalance.delay.ms'],
+        offsetMetadataMaxBytes: config['offset.metadata.max.bytes'],
+        offsetsRetentionMs: config['offsets.retention.minutes'] * 60_000,
+        offsetsRetentionCheckIntervalMs: config['offsets.retention.check.interval.ms'],
+        offsetsTopicPartitions: config['offsets.topic.num.partitions'],
+      });
+      coordinator.on('error', (err) =>
+        log.error(`group coordinator: ${(err as Error)?.stack ?? String(err)}`),
+      );
       const fetchWaiters = new FetchWaiters(engine);
       topics.on('deleted', (name) => fetchWaiters.wakeTopic(name));
       const advertisedHost =
@@ -117,6 +130,7 @@ export class Broker {
         topics,
         producerIds: new ProducerIdAllocator(dataDir),
         fetchWaiters,
+        coordinator,
       };
       const ws = new WsFrontDoor(
         http,
@@ -163,6 +177,7 @@ export class Broker {
     if (unfinished > 0)
       this.log.error(`${unfinished} requests were still in flight when the shutdown timeout ran out`);
     this.http.closeAllConnections();
+    this.context.coordinator.close();
     try {
       await this.engine.close();
     } finally {

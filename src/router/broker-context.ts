@@ -1,11 +1,12 @@
 /**
  * What request handlers see of the broker: configuration, identity, the topic manager, the
- * partition engine and the fetch waiters. Built once by src/broker/broker.ts and shared by both
+ * partition engine, the fetch waiters and the group coordinator. Built once by src/broker/broker.ts and shared by both
  * front doors (WebSocket and Kafka), so both behave the same.
  */
 import type { ProducerIdAllocator } from '../broker/data-dir.ts';
 import type { TopicManager } from '../broker/topic-manager.ts';
 import type { BrokerConfig, ConfigSource, SettingKey } from '../config.ts';
+import type { GroupCoordinator } from '../coordinator/group-coordinator.ts';
 import type { FetchWaiters } from './fetch-waiters.ts';
 import type { PartitionEngine } from './partition-engine.ts';
 
@@ -20,4 +21,5 @@ export interface BrokerContext {
   readonly topics: TopicManager;
   readonly producerIds: ProducerIdAllocator;
   readonly fetchWaiters: FetchWaiters;
+  readonly coordinator: GroupCoordinator;
 }

@@ -179,6 +179,155 @@ export interface InitProducerIdResponse {
   producerEpoch: number;
 }
 
+// --- consumer groups (docs/protocol.md, "Consumer groups"): Kafka's classic group protocol ---
+
+export interface FindCoordinatorRequest {
+  op: 'findCoordinator';
+  key: string;
+  /** 0 = group (the only kind here). */
+  keyType?: number;
+}
+export interface FindCoordinatorResponse {
+  nodeId: number;
+  host: string;
+  port: number;
+  kafkaPort: number;
+}
+
+export interface JoinGroupRequest {
+  op: 'joinGroup';
+  groupId: string;
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs?: number;
+  memberId: string;
+  groupInstanceId?: string | null;
+  protocolType: string;
+  protocols: { name: string; metadata: Uint8Array }[];
+  reason?: string | null;
+}
+export interface JoinGroupResponse {
+  error?: WireError;
+  generationId: number;
+  protocolType: string | null;
+  protocolName: string | null;
+  leader: string;
+  memberId: string;
+  members: { memberId: string; groupInstanceId: string | null; metadata: Uint8Array }[];
+}
+
+export interface SyncGroupRequest {
+  op: 'syncGroup';
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  groupInstanceId?: string | null;
+  protocolType?: string | null;
+  protocolName?: string | null;
+  assignments: { memberId: string; assignment: Uint8Array }[];
+}
+export interface SyncGroupResponse {
+  error?: WireError;
+  protocolType: string | null;
+  protocolName: string | null;
+  assignment: Uint8Array;
+}
+
+export interface HeartbeatRequest {
+  op: 'heartbeat';
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  groupInstanceId?: string | null;
+}
+export interface HeartbeatResponse {
+  error?: WireError;
+}
+
+export interface LeaveGroupRequest {
+  op: 'leaveGroup';
+  groupId: string;
+  members: { memberId: string; groupInstanceId?: string | null; reason?: string | null }[];
+}
+export interface LeaveGroupResponse {
+  members: { memberId: string; groupInstanceId: string | null; error?: WireError }[];
+}
+
+export interface OffsetCommitRequest {
+  op: 'offsetCommit';
+  groupId: string;
+  /** -1 with memberId '' for a commit outside any generation (groups without members). */
+  generationId: number;
+  memberId: string;
+  groupInstanceId?: string | null;
+  topics: {
+    topic: string;
+    partitions: { partition: number; offset: number; leaderEpoch?: number; metadata?: string | null }[];
+  }[];
+}
+export interface OffsetCommitResponse {
+  topics: { topic: string; partitions: { partition: number; error?: WireError }[] }[];
+}
+
+export interface OffsetFetchRequest {
+  op: 'offsetFetch';
+  groupId: string;
+  /** null or absent: every partition the group has committed. */
+  topics?: { topic: string; partitions: number[] }[] | null;
+}
+export interface OffsetFetchResponse {
+  error?: WireError;
+  topics: {
+    topic: string;
+    partitions: {
+      partition: number;
+      offset: number;
+      leaderEpoch: number;
+      metadata: string;
+      error?: WireError;
+    }[];
+  }[];
+}
+
+export interface DescribeGroupsRequest {
+  op: 'describeGroups';
+  groupIds: string[];
+}
+export interface DescribeGroupsResponse {
+  groups: {
+    groupId: string;
+    error?: WireError;
+    state: string;
+    protocolType: string;
+    protocolName: string;
+    generationId: number;
+    leader: string;
+    members: {
+      memberId: string;
+      groupInstanceId: string | null;
+      clientId: string;
+      clientHost: string;
+      metadata: Uint8Array;
+      assignment: Uint8Array;
+    }[];
+  }[];
+}
+
+export interface ListGroupsRequest {
+  op: 'listGroups';
+  states?: string[];
+}
+export interface ListGroupsResponse {
+  groups: { groupId: string; protocolType: string; state: string }[];
+}
+
+export interface DeleteGroupsRequest {
+  op: 'deleteGroups';
+  groupIds: string[];
+}
+export interface DeleteGroupsResponse {
+  groups: { groupId: string; error?: WireError }[];
+}
+
 /** Every op with its request and response type. */
 export interface Ops {
   hello: [HelloRequest, HelloResponse];
@@ -192,6 +341,16 @@ export interface Ops {
   fetch: [FetchRequest, FetchResponse];
   listOffsets: [ListOffsetsRequest, ListOffsetsResponse];
   initProducerId: [InitProducerIdRequest, InitProducerIdResponse];
+  findCoordinator: [FindCoordinatorRequest, FindCoordinatorResponse];
+  joinGroup: [JoinGroupRequest, JoinGroupResponse];
+  syncGroup: [SyncGroupRequest, SyncGroupResponse];
+  heartbeat: [HeartbeatRequest, HeartbeatResponse];
+  leaveGroup: [LeaveGroupRequest, LeaveGroupResponse];
+  offsetCommit: [OffsetCommitRequest, OffsetCommitResponse];
+  offsetFetch: [OffsetFetchRequest, OffsetFetchResponse];
+  describeGroups: [DescribeGroupsRequest, DescribeGroupsResponse];
+  listGroups: [ListGroupsRequest, ListGroupsResponse];
+  deleteGroups: [DeleteGroupsRequest, DeleteGroupsResponse];
 }
 
 export type OpName = keyof Ops;
@@ -214,4 +373,14 @@ export const OP_NAMES: readonly OpName[] = [
   'fetch',
   'listOffsets',
   'initProducerId',
+  'findCoordinator',
+  'joinGroup',
+  'syncGroup',
+  'heartbeat',
+  'leaveGroup',
+  'offsetCommit',
+  'offsetFetch',
+  'describeGroups',
+  'listGroups',
+  'deleteGroups',
 ];

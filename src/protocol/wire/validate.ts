@@ -11,15 +11,25 @@ import type {
   ConfigResourceType,
   CreatePartitionsRequest,
   CreateTopicsRequest,
+  DeleteGroupsRequest,
   DeleteTopicsRequest,
   DescribeConfigsRequest,
+  DescribeGroupsRequest,
   FetchRequest,
+  FindCoordinatorRequest,
+  HeartbeatRequest,
   HelloRequest,
   InitProducerIdRequest,
+  JoinGroupRequest,
+  LeaveGroupRequest,
+  ListGroupsRequest,
   ListOffsetsRequest,
   MetadataRequest,
+  OffsetCommitRequest,
+  OffsetFetchRequest,
   OpName,
   ProduceRequest,
+  SyncGroupRequest,
 } from './ops.ts';
 
 type Obj = Record<string, unknown>;
@@ -87,6 +97,16 @@ function stringMap(o: Obj, key: string, path: string): Record<string, string> | 
     out[k] = val;
   }
   return out;
+}
+
+function bytes(o: Obj, key: string, path: string): Uint8Array {
+  const v = o[key];
+  if (!(v instanceof Uint8Array)) bad(`${path}${key}`, 'a byte string');
+  return v;
+}
+
+function nullableStr(o: Obj, key: string, path: string): string | null {
+  return optStr(o, key, path) ?? null;
 }
 
 function isolation(o: Obj, path: string): 0 | 1 | undefined {
@@ -259,6 +279,117 @@ const parsers: { [K in OpName]: (o: Obj) => AnyRequest } = {
       producerEpoch: optInt(o, 'producerEpoch', '', -1, 32767) ?? -1,
     };
   },
+  findCoordinator: (o): FindCoordinatorRequest => ({
+    op: 'findCoordinator',
+    key: str(o, 'key', ''),
+    keyType: optInt(o, 'keyType', '', 0, 1) ?? 0,
+  }),
+  joinGroup: (o): JoinGroupRequest => {
+    const sessionTimeoutMs = int(o, 'sessionTimeoutMs', '', 0, INT32_MAX);
+    return {
+      op: 'joinGroup',
+      groupId: str(o, 'groupId', ''),
+      sessionTimeoutMs,
+      rebalanceTimeoutMs: optInt(o, 'rebalanceTimeoutMs', '', 0, INT32_MAX) ?? sessionTimeoutMs,
+      memberId: str(o, 'memberId', ''),
+      groupInstanceId: nullableStr(o, 'groupInstanceId', ''),
+      protocolType: str(o, 'protocolType', ''),
+      protocols: arr(o, 'protocols', '').map((x, i) => {
+        const p = `protocols[${i}].`;
+        const proto = obj(x, p.slice(0, -1));
+        return { name: str(proto, 'name', p), metadata: bytes(proto, 'metadata', p) };
+      }),
+      reason: nullableStr(o, 'reason', ''),
+    };
+  },
+  syncGroup: (o): SyncGroupRequest => ({
+    op: 'syncGroup',
+    groupId: str(o, 'groupId', ''),
+    generationId: int(o, 'generationId', '', -1, INT32_MAX),
+    memberId: str(o, 'memberId', ''),
+    groupInstanceId: nullableStr(o, 'groupInstanceId', ''),
+    protocolType: nullableStr(o, 'protocolType', ''),
+    protocolName: nullableStr(o, 'protocolName', ''),
+    assignments: (o.assignments === undefined || o.assignments === null ? [] : arr(o, 'assignments', '')).map(
+      (x, i) => {
+        const p = `assignments[${i}].`;
+        const a = obj(x, p.slice(0, -1));
+        return { memberId: str(a, 'memberId', p), assignment: bytes(a, 'assignment', p) };
+      },
+    ),
+  }),
+  heartbeat: (o): HeartbeatRequest => ({
+    op: 'heartbeat',
+    groupId: str(o, 'groupId', ''),
+    generationId: int(o, 'generationId', '', -1, INT32_MAX),
+    memberId: str(o, 'memberId', ''),
+    groupInstanceId: nullableStr(o, 'groupInstanceId', ''),
+  }),
+  leaveGroup: (o): LeaveGroupRequest => ({
+    op: 'leaveGroup',
+    groupId: str(o, 'groupId', ''),
+    members: arr(o, 'members', '').map((x, i) => {
+      const p = `members[${i}].`;
+      const m = obj(x, p.slice(0, -1));
+      return {
+        memberId: str(m, 'memberId', p),
+        groupInstanceId: nullableStr(m, 'groupInstanceId', p),
+        reason: nullableStr(m, 'reason', p),
+      };
+    }),
+  }),
+  offsetCommit: (o): OffsetCommitRequest => ({
+    op: 'offsetCommit',
+    groupId: str(o, 'groupId', ''),
+    generationId: int(o, 'generationId', '', -1, INT32_MAX),
+    memberId: str(o, 'memberId', ''),
+    groupInstanceId: nullableStr(o, 'groupInstanceId', ''),
+    topics: arr(o, 'topics', '').map((t, i) => {
+      const p = `topics[${i}].`;
+      const topic = obj(t, p.slice(0, -1));
+      return {
+        topic: str(topic, 'topic', p),
+        partitions: arr(topic, 'partitions', p).map((x, j) => {
+          const pp = `${p}partitions[${j}].`;
+          const part = obj(x, pp.slice(0, -1));
+          return {
+            partition: int(part, 'partition', pp, 0, INT32_MAX),
+            offset: int(part, 'offset', pp, -1),
+            leaderEpoch: optInt(part, 'leaderEpoch', pp, -1, INT32_MAX) ?? -1,
+            metadata: nullableStr(part, 'metadata', pp),
+          };
+        }),
+      };
+    }),
+  }),
+  offsetFetch: (o): OffsetFetchRequest => ({
+    op: 'offsetFetch',
+    groupId: str(o, 'groupId', ''),
+    topics:
+      o.topics === undefined || o.topics === null
+        ? null
+        : arr(o, 'topics', '').map((t, i) => {
+            const p = `topics[${i}].`;
+            const topic = obj(t, p.slice(0, -1));
+            return {
+              topic: str(topic, 'topic', p),
+              partitions: arr(topic, 'partitions', p).map((x, j) => {
+                if (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x > INT32_MAX)
+                  bad(`${p}partitions[${j}]`, 'a partition number');
+                return x;
+              }),
+            };
+          }),
+  }),
+  describeGroups: (o): DescribeGroupsRequest => ({
+    op: 'describeGroups',
+    groupIds: strArray(o, 'groupIds', ''),
+  }),
+  listGroups: (o): ListGroupsRequest => ({
+    op: 'listGroups',
+    states: o.states === undefined || o.states === null ? [] : strArray(o, 'states', ''),
+  }),
+  deleteGroups: (o): DeleteGroupsRequest => ({ op: 'deleteGroups', groupIds: strArray(o, 'groupIds', '') }),
 };
 
 /** The op named by an envelope (throws UNKNOWN_OPERATION / INVALID_REQUEST). */

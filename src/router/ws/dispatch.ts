@@ -14,11 +14,19 @@ import { initProducerId } from '../handlers/init-producer-id.ts';
 import { listOffsets } from '../handlers/list-offsets.ts';
 import { metadata } from '../handlers/metadata.ts';
 import { produce } from '../handlers/produce.ts';
+import type { ClientInfo } from './group-ops.ts';
+import * as groups from './group-ops.ts';
+
+/** What a handler knows of the connection a request came on. */
+export interface RequestContext extends ClientInfo {
+  /** Aborted when the connection closes or the broker shuts down (parked fetches answer at once). */
+  signal: AbortSignal;
+}
 
 type Handler<K extends OpName> = (
   ctx: BrokerContext,
   req: Extract<AnyRequest, { op: K }>,
-  signal: AbortSignal,
+  conn: RequestContext,
 ) => OpResponse<K> | Promise<OpResponse<K>>;
 
 export const WS_HANDLERS: { [K in Exclude<OpName, 'hello'>]: Handler<K> } = {
@@ -29,7 +37,17 @@ export const WS_HANDLERS: { [K in Exclude<OpName, 'hello'>]: Handler<K> } = {
   describeConfigs: (ctx, req) => describeConfigs(ctx, req),
   alterConfigs: (ctx, req) => alterConfigs(ctx, req),
   produce: (ctx, req) => produce(ctx, req),
-  fetch: (ctx, req, signal) => fetch(ctx, req, signal),
+  fetch: (ctx, req, conn) => fetch(ctx, req, conn.signal),
   listOffsets: (ctx, req) => listOffsets(ctx, req),
   initProducerId: (ctx, req) => initProducerId(ctx, req),
+  findCoordinator: (ctx) => groups.findCoordinator(ctx),
+  joinGroup: (ctx, req, conn) => groups.joinGroup(ctx, req, conn),
+  syncGroup: (ctx, req) => groups.syncGroup(ctx, req),
+  heartbeat: (ctx, req) => groups.heartbeat(ctx, req),
+  leaveGroup: (ctx, req) => groups.leaveGroup(ctx, req),
+  offsetCommit: (ctx, req) => groups.offsetCommit(ctx, req),
+  offsetFetch: (ctx, req) => groups.offsetFetch(ctx, req),
+  describeGroups: (ctx, req) => groups.describeGroups(ctx, req),
+  listGroups: (ctx, req) => groups.listGroups(ctx, req),
+  deleteGroups: (ctx, req) => groups.deleteGroups(ctx, req),
 };

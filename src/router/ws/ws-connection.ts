@@ -19,7 +19,7 @@ import { decodeMessage, encodeMessage } from '../../protocol/wire/envelope.ts';
 import { type AnyRequest, type HelloResponse, PROTOCOL_VERSION } from '../../protocol/wire/ops.ts';
 import { parseRequest } from '../../protocol/wire/validate.ts';
 import type { BrokerContext } from '../broker-context.ts';
-import { WS_HANDLERS } from './dispatch.ts';
+import { type RequestContext, WS_HANDLERS } from './dispatch.ts';
 
 export interface WsLimits {
   maxFrameBytes: number;
@@ -58,6 +58,7 @@ export class WsConnection {
   private closed = false;
   private readonly aborts = new AbortController();
   private idleWaiters: (() => void)[] = [];
+  private readonly requestContext: RequestContext;
 
   constructor(
     private readonly ws: WebSocket,
@@ -67,6 +68,11 @@ export class WsConnection {
     private readonly serverVersion: string,
     private readonly onError: (err: unknown) => void,
   ) {
+    this.requestContext = {
+      signal: this.aborts.signal,
+      clientId: '',
+      clientHost: socket.remoteAddress ?? '',
+    };
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('close', () => this.onClose());
     ws.on('error', () => {}); // 'close' follows; a broken client is not the broker's error
@@ -159,6 +165,7 @@ export class WsConnection {
 
   private dispatch(request: AnyRequest): unknown {
     if (request.op === 'hello') {
+      if (request.clientId !== undefined) this.requestContext.clientId = request.clientId;
       const hello: HelloResponse = {
         protocolVersion: PROTOCOL_VERSION,
         server: 'sluice',
@@ -172,9 +179,9 @@ export class WsConnection {
     const handler = WS_HANDLERS[request.op] as (
       ctx: BrokerContext,
       req: AnyRequest,
-      signal: AbortSignal,
+      conn: RequestContext,
     ) => unknown;
-    return handler(this.ctx, request, this.aborts.signal);
+    return handler(this.ctx, request, this.requestContext);
   }
 
   private wireError(err: unknown) {
