@@ -1,0 +1,470 @@
+/**
+ * One WebSocket to a Sluice broker (docs/protocol.md): correlation ids, many requests in flight with
+ * responses in any order, a per-request timeout, fire-and-forget sends (produce with acks 0), `hello`
+ * on every (re)connect, and reconnection with exponential backoff and jitter.
+ *
+ * Failure model, which callers build their retries on: when the socket drops, every request that
+ * was sent or was waiting for a slot fails with CONNECTION_CLOSED (retriable: the broker may or may
+ * not have acted on it); requests made while reconnecting wait for the new socket, bounded by their
+ * own timeout. Nothing is resent here: only the caller knows whether a retry is safe (the
+ * idempotent producer resends the same batch bytes so that the broker can drop duplicates).
+ *
+ * The number of requests in flight is bounded (the smaller of `maxInFlight` and the broker's
+ * `hello.maxInFlight`); further requests queue here in order, so that the broker never has to stop
+ * reading the socket.
+ */
+import { SluiceError } from '../errors.ts';
+import { decodeMessage, encodeMessage } from '../protocol/wire/envelope.ts';
+import {
+  type HelloResponse,
+  type OpBody,
+  type OpName,
+  type OpResponse,
+  PROTOCOL_VERSION,
+  type WireError,
+} from '../protocol/wire/ops.ts';
+import { type BackoffOptions, backoffDelay } from './backoff.ts';
+import { type ClientSocket, defaultSocketFactory, type SocketFactory } from './socket.ts';
+import type { ClientTransport, RequestOptions } from './transport.ts';
+
+/** Where to connect, and how hard to try. */
+export interface ConnectionOptions {
+  /** Broker URL or URLs, tried in turn (default `ws://127.0.0.1:7070`). */
+  bootstrap?: string | readonly string[];
+  /** Sent in `hello`; shows up in the broker's logs. */
+  clientId?: string;
+  /** Default time a request may take before it fails with CLIENT_TIMEOUT (default 30 000 ms). */
+  requestTimeoutMs?: number;
+  /** Time the first connection may take, all bootstrap URLs and retries included (default 10 000 ms). */
+  connectTimeoutMs?: number;
+  /** Most requests in flight; the broker's `hello.maxInFlight` lowers it (default 1024). */
+  maxInFlight?: number;
+  /** Reconnection after the socket drops; `false` turns it off. */
+  reconnect?: Partial<ReconnectOptions> | false;
+  /** Replace the WebSocket implementation (tests, unusual runtimes). */
+  socketFactory?: SocketFactory;
+}
+
+/** Backoff between reconnection attempts. */
+export interface ReconnectOptions extends BackoffOptions {
+  /** Attempts after a drop before pending requests fail for good and the connection goes idle. */
+  maxAttempts: number;
+}
+
+/** Defaults of ConnectionOptions. */
+export const CONNECTION_DEFAULTS = {
+  bootstrap: 'ws://127.0.0.1:7070',
+  requestTimeoutMs: 30_000,
+  connectTimeoutMs: 10_000,
+  maxInFlight: 1024,
+  reconnect: { initialDelayMs: 100, maxDelayMs: 5_000, multiplier: 2, jitter: 0.5, maxAttempts: Infinity },
+} as const;
+
+/** Life cycle of a Connection. */
+export type ConnectionState = 'idle' | 'connecting' | 'open' | 'closed';
+
+interface Pending {
+  id: number;
+  op: OpName;
+  body: object;
+  noReply: boolean;
+  timeoutMs: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  resolve(value: unknown): void;
+  reject(error: SluiceError): void;
+}
+
+/** A WebSocket connection to a Sluice broker; see the module comment for its failure model. */
+export class Connection implements ClientTransport {
+  readonly #urls: readonly string[];
+  readonly #clientId: string | undefined;
+  readonly #requestTimeoutMs: number;
+  readonly #connectTimeoutMs: number;
+  readonly #maxInFlight: number;
+  readonly #reconnect: ReconnectOptions | false;
+  readonly #factory: SocketFactory | undefined;
+  #state: ConnectionState = 'idle';
+  #socket: ClientSocket | undefined;
+  #generation = 0;
+  #urlIndex = 0;
+  #nextId = 0;
+  #limit = 1;
+  #maxFrameBytes = Number.POSITIVE_INFINITY;
+  #server: HelloResponse | undefined;
+  #everOpened = false;
+  #connecting: Promise<void> | undefined;
+  #sleep: { timer: ReturnType<typeof setTimeout>; wake(): void } | undefined;
+  #onClosed: (() => void) | undefined;
+  readonly #inFlight = new Map<number, Pending>();
+  #waiting: Pending[] = [];
+  #reconnects = 0;
+
+  /** A connection to `options.bootstrap`; nothing happens until `connect()` or the first request. */
+  constructor(options: ConnectionOptions = {}) {
+    const bootstrap = options.bootstrap ?? CONNECTION_DEFAULTS.bootstrap;
+    this.#urls = typeof bootstrap === 'string' ? [bootstrap] : [...bootstrap];
+    if (this.#urls.length === 0) throw new SluiceError('INVALID_CONFIG', 'bootstrap lists no broker URL');
+    this.#clientId = options.clientId;
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? CONNECTION_DEFAULTS.requestTimeoutMs;
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? CONNECTION_DEFAULTS.connectTimeoutMs;
+    this.#maxInFlight = Math.max(1, options.maxInFlight ?? CONNECTION_DEFAULTS.maxInFlight);
+    this.#reconnect =
+      options.reconnect === false ? false : { ...CONNECTION_DEFAULTS.reconnect, ...options.reconnect };
+    this.#factory = options.socketFactory;
+  }
+
+  /** Current state. */
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** The broker's `hello` answer on the current socket. */
+  get serverInfo(): HelloResponse | undefined {
+    return this.#server;
+  }
+
+  /** Successful reconnections after a drop, since construction. */
+  get reconnects(): number {
+    return this.#reconnects;
+  }
+
+  /** Requests sent and awaiting their response. */
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  /** Connect (or wait for the connection in progress). Rejects with CONNECTION_CLOSED if no broker answers. */
+  connect(): Promise<void> {
+    if (this.#state === 'closed') return Promise.reject(closedByClient());
+    if (this.#state === 'open') return Promise.resolve();
+    return this.#startConnecting();
+  }
+
+  /** Send a request; see ClientTransport.request. */
+  request<K extends OpName>(op: K, body: OpBody<K>, options?: RequestOptions): Promise<OpResponse<K>> {
+    return this.#submit(op, body, false, options?.timeoutMs) as Promise<OpResponse<K>>;
+  }
+
+  /** Send a request that gets no response (produce with acks 0); see ClientTransport.send. */
+  send<K extends OpName>(op: K, body: OpBody<K>): Promise<void> {
+    return this.#submit(op, body, true, undefined) as Promise<void>;
+  }
+
+  /** Close the socket; pending requests fail with CONNECTION_CLOSED. Resolves once the socket closed. */
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.#sleep?.wake();
+    this.#failAll(closedByClient());
+    const socket = this.#socket;
+    this.#socket = undefined;
+    if (!socket) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 1000);
+      this.#onClosed = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      socket.close(1000, 'client closing');
+    });
+  }
+
+  #submit(op: OpName, body: object, noReply: boolean, timeoutMs: number | undefined): Promise<unknown> {
+    if (this.#state === 'closed') return Promise.reject(closedByClient());
+    return new Promise((resolve, reject) => {
+      const p: Pending = {
+        id: 0,
+        op,
+        body,
+        noReply,
+        timeoutMs: timeoutMs ?? this.#requestTimeoutMs,
+        timer: undefined,
+        resolve,
+        reject,
+      };
+      p.timer = setTimeout(() => this.#timedOut(p), p.timeoutMs);
+      if (this.#state === 'open' && this.#waiting.length === 0 && this.#inFlight.size < this.#limit) {
+        this.#transmit(p);
+      } else {
+        this.#waiting.push(p);
+        if (this.#state === 'idle') this.#startConnecting().catch(() => {});
+      }
+    });
+  }
+
+  #transmit(p: Pending): void {
+    const socket = this.#socket;
+    if (!socket) {
+      this.#settle(p, new SluiceError('CONNECTION_CLOSED', 'not connected'));
+      return;
+    }
+    p.id = this.#allocateId();
+    let frame: Uint8Array;
+    try {
+      frame = encodeMessage({ ...p.body, id: p.id, op: p.op });
+    } catch (err) {
+      this.#settle(p, new SluiceError('INVALID_REQUEST', `cannot encode ${p.op}: ${(err as Error).message}`));
+      return;
+    }
+    if (frame.length > this.#maxFrameBytes) {
+      this.#settle(
+        p,
+        new SluiceError(
+          'FRAME_TOO_LARGE',
+          `${p.op} request of ${frame.length} bytes exceeds the broker's maxFrameBytes ${this.#maxFrameBytes}`,
+        ),
+      );
+      return;
+    }
+    if (p.noReply) {
+      socket.send(frame, (err) =>
+        this.#settle(p, err ? new SluiceError('CONNECTION_CLOSED', err.message) : undefined, undefined),
+      );
+    } else {
+      this.#inFlight.set(p.id, p);
+      socket.send(frame);
+    }
+  }
+
+  #allocateId(): number {
+    let id = this.#nextId;
+    do id = id >= 0xffffffff ? 1 : id + 1;
+    while (this.#inFlight.has(id));
+    this.#nextId = id;
+    return id;
+  }
+
+  /** Resolve or reject a request exactly once. */
+  #settle(p: Pending, error: SluiceError | undefined, value?: unknown): void {
+    if (p.timer === undefined) return;
+    clearTimeout(p.timer);
+    p.timer = undefined;
+    if (error) p.reject(error);
+    else p.resolve(value);
+  }
+
+  #timedOut(p: Pending): void {
+    if (!this.#inFlight.delete(p.id)) {
+      const at = this.#waiting.indexOf(p);
+      if (at >= 0) this.#waiting.splice(at, 1);
+    }
+    this.#settle(p, new SluiceError('CLIENT_TIMEOUT', `${p.op}: no response within ${p.timeoutMs} ms`));
+    this.#pump();
+  }
+
+  #pump(): void {
+    while (this.#state === 'open' && this.#waiting.length > 0 && this.#inFlight.size < this.#limit) {
+      this.#transmit(this.#waiting.shift()!);
+    }
+  }
+
+  #onMessage(data: Uint8Array): void {
+    let message: { id: number; error?: WireError };
+    try {
+      message = decodeMessage(data);
+    } catch (err) {
+      this.#dropSocket(`undecodable response: ${(err as Error).message}`);
+      return;
+    }
+    const p = this.#inFlight.get(message.id);
+    if (!p) return; // timed out earlier: the late answer has no one waiting
+    this.#inFlight.delete(message.id);
+    if (message.error) this.#settle(p, SluiceError.from(message.error));
+    else this.#settle(p, undefined, message);
+    this.#pump();
+  }
+
+  #failAll(error: SluiceError): void {
+    const pending = [...this.#inFlight.values(), ...this.#waiting];
+    this.#inFlight.clear();
+    this.#waiting = [];
+    for (const p of pending) this.#settle(p, error);
+  }
+
+  #dropSocket(reason: string): void {
+    const socket = this.#socket;
+    if (!socket) return;
+    // 1000: browsers refuse other client close codes; the reason says what went wrong.
+    socket.close(1000, reason.slice(0, 120));
+    this.#lost(1000, reason);
+  }
+
+  /** The current socket is gone (closed by the broker, the network, or a protocol error). */
+  #lost(code: number, reason: string): void {
+    this.#generation++;
+    this.#socket = undefined;
+    this.#server = undefined;
+    const detail = `connection closed (${code}${reason ? `: ${reason}` : ''})`;
+    this.#failAll(new SluiceError('CONNECTION_CLOSED', detail));
+    if (this.#state === 'closed') return;
+    this.#state = 'idle';
+    if (this.#reconnect === false) return;
+    this.#startConnecting().then(
+      () => this.#reconnects++,
+      () => {},
+    );
+  }
+
+  #startConnecting(): Promise<void> {
+    this.#connecting ??= this.#connectLoop().finally(() => {
+      this.#connecting = undefined;
+    });
+    return this.#connecting;
+  }
+
+  async #connectLoop(): Promise<void> {
+    this.#state = 'connecting';
+    const reconnect = this.#reconnect;
+    const deadline = Date.now() + this.#connectTimeoutMs;
+    let lastError: Error | undefined;
+    for (let attempt = 0; ; attempt++) {
+      for (let i = 0; i < this.#urls.length; i++) {
+        if (this.#isClosed()) throw closedByClient();
+        const url = this.#urls[this.#urlIndex++ % this.#urls.length]!;
+        try {
+          // Each attempt after a drop gets the full connect timeout; the first connection shares one.
+          await this.#open(
+            url,
+            this.#everOpened ? this.#connectTimeoutMs : Math.max(1, deadline - Date.now()),
+          );
+          return;
+        } catch (err) {
+          lastError = err as Error;
+        }
+      }
+      if (this.#isClosed()) throw closedByClient();
+      // The first connection is bounded by connectTimeoutMs; after a drop, by maxAttempts.
+      if (
+        reconnect === false ||
+        (this.#everOpened ? attempt + 1 >= reconnect.maxAttempts : Date.now() >= deadline)
+      ) {
+        const error = new SluiceError(
+          'CONNECTION_CLOSED',
+          `cannot connect to ${this.#urls.join(', ')}: ${lastError?.message ?? 'no answer'}`,
+        );
+        this.#state = 'idle';
+        this.#failAll(error);
+        throw error;
+      }
+      await this.#pause(backoffDelay(reconnect, attempt));
+    }
+  }
+
+  #isClosed(): boolean {
+    return this.#state === 'closed';
+  }
+
+  #pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.#sleep = undefined;
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.#sleep = { timer, wake };
+    });
+  }
+
+  /** Open one socket and say hello; resolves when the connection is usable. */
+  async #open(url: string, timeoutMs: number): Promise<void> {
+    const factory = this.#factory ?? (await defaultSocketFactory());
+    const generation = ++this.#generation;
+    await new Promise<void>((resolve, reject) => {
+      let opened = false;
+      let socketError: Error | undefined;
+      const fail = (error: Error): void => {
+        clearTimeout(timer);
+        reject(error);
+      };
+      const timer = setTimeout(() => {
+        this.#generation++;
+        socket?.close(1000, 'connect timeout');
+        fail(new Error(`no connection to ${url} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      let socket: ClientSocket | undefined;
+      try {
+        socket = factory(url, {
+          onOpen: () => {
+            if (generation !== this.#generation) return;
+            opened = true;
+            const open = socket!;
+            this.#hello(open).then(
+              (hello) => {
+                if (generation !== this.#generation) return;
+                clearTimeout(timer);
+                this.#server = hello;
+                this.#limit = Math.max(
+                  1,
+                  Math.min(this.#maxInFlight, hello.maxInFlight || this.#maxInFlight),
+                );
+                this.#maxFrameBytes = hello.maxFrameBytes || Number.POSITIVE_INFINITY;
+                this.#state = 'open';
+                this.#everOpened = true;
+                resolve();
+                this.#pump();
+              },
+              (err: Error) => {
+                if (generation !== this.#generation) return;
+                this.#generation++;
+                this.#socket = undefined;
+                open.close(1000, 'hello failed');
+                fail(err);
+              },
+            );
+          },
+          onMessage: (data) => {
+            if (generation === this.#generation) this.#onMessage(data);
+          },
+          onText: () => {
+            if (generation === this.#generation) this.#dropSocket('the broker sent a text message');
+          },
+          onError: (err) => {
+            socketError = err;
+          },
+          onClose: (code, reason) => {
+            if (this.#state === 'closed') {
+              this.#onClosed?.();
+              fail(new Error('closed by the client'));
+              return;
+            }
+            if (generation !== this.#generation) return;
+            if (this.#state === 'open') {
+              this.#lost(code, reason);
+              return;
+            }
+            this.#generation++;
+            this.#socket = undefined;
+            const why = socketError?.message ?? `closed with ${code}${reason ? ` ${reason}` : ''}`;
+            fail(new Error(opened ? `${url} closed during hello: ${why}` : `${url}: ${why}`));
+          },
+        });
+      } catch (err) {
+        fail(err as Error);
+      }
+    });
+  }
+
+  /** `hello` goes straight onto the new socket, ahead of the requests waiting for it. */
+  #hello(socket: ClientSocket): Promise<HelloResponse> {
+    return new Promise((resolve, reject) => {
+      const p: Pending = {
+        id: 0,
+        op: 'hello',
+        body: { protocolVersion: PROTOCOL_VERSION, ...(this.#clientId ? { clientId: this.#clientId } : {}) },
+        noReply: false,
+        timeoutMs: this.#requestTimeoutMs,
+        timer: undefined,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      };
+      p.timer = setTimeout(() => this.#timedOut(p), p.timeoutMs);
+      this.#socket = socket;
+      this.#transmit(p);
+    });
+  }
+}
+
+function closedByClient(): SluiceError {
+  return new SluiceError('CONNECTION_CLOSED', 'the connection was closed by the client');
+}

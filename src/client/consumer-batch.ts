@@ -1,0 +1,228 @@
+/**
+ * What a consumer hands out: one fetched RecordBatch v2 of one partition, read lazily.
+ *
+ * DESIGN.md measured that creating a view object per record (a `subarray` for key and value) and
+ * collecting it was ~45% of consumer time, and that reading through offsets into the batch buffer was
+ * 1.7× faster. So nothing is decoded up front: `cursor()` walks the records with no allocation at all
+ * (positions into the buffer; `key()`/`value()` make views only when called), and iterating the batch
+ * yields small `ConsumerRecord` objects holding positions, whose `key`, `value` and `headers` are
+ * materialised only when read. Records below the fetch offset (the broker returns whole batches, from
+ * the one containing the requested offset) are skipped by both.
+ *
+ * Compressed batches are decompressed once, ahead of time, while the consumer is busy with earlier
+ * batches (`load()`, started when the batch arrives).
+ */
+import { SluiceError } from '../errors.ts';
+import {
+  BATCH_HEADER_SIZE,
+  type CompressionName,
+  type RecordBatchHeader,
+  RecordCursor,
+  type RecordHeader,
+  readBatchHeader,
+  recordsSection,
+} from '../protocol/kafka/record-batch.ts';
+import { VarintReader } from '../protocol/kafka/varint.ts';
+
+export type { RecordHeader };
+
+const utf8 = new TextDecoder();
+
+/** A cursor that skips records below `from`. */
+class FromOffsetCursor extends RecordCursor {
+  readonly #from: number;
+
+  constructor(section: Uint8Array, header: RecordBatchHeader, from: number) {
+    super(section, header);
+    this.#from = from;
+  }
+
+  override next(): boolean {
+    while (super.next()) if (this.offset >= this.#from) return true;
+    return false;
+  }
+}
+
+/**
+ * One record of a batch, read lazily: `offset` and `timestamp` are plain fields; `key`, `value` and
+ * `headers` are decoded from the batch buffer each time they are read (views, no copies).
+ */
+export class ConsumerRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  /** Milliseconds since the epoch (CreateTime, or the broker's append time on LogAppendTime topics). */
+  readonly timestamp: number;
+  readonly #section: Uint8Array;
+  readonly #keyStart: number;
+  readonly #keyLength: number;
+  readonly #valueStart: number;
+  readonly #valueLength: number;
+  readonly #headersStart: number;
+  readonly #headerCount: number;
+  readonly #end: number;
+
+  /** The record the cursor is on. */
+  constructor(topic: string, partition: number, cursor: RecordCursor) {
+    this.topic = topic;
+    this.partition = partition;
+    this.offset = cursor.offset;
+    this.timestamp = cursor.timestamp;
+    this.#section = cursor.section;
+    this.#keyStart = cursor.keyStart;
+    this.#keyLength = cursor.keyLength;
+    this.#valueStart = cursor.valueStart;
+    this.#valueLength = cursor.valueLength;
+    this.#headersStart = cursor.headersStart;
+    this.#headerCount = cursor.headerCount;
+    this.#end = cursor.recordEnd;
+  }
+
+  /** The key (a view into the batch), or null. */
+  get key(): Uint8Array | null {
+    const n = this.#keyLength;
+    return n < 0 ? null : this.#section.subarray(this.#keyStart, this.#keyStart + n);
+  }
+
+  /** The value (a view into the batch), or null (a tombstone). */
+  get value(): Uint8Array | null {
+    const n = this.#valueLength;
+    return n < 0 ? null : this.#section.subarray(this.#valueStart, this.#valueStart + n);
+  }
+
+  /** The headers in order; header values are views into the batch. */
+  get headers(): RecordHeader[] {
+    const out: RecordHeader[] = [];
+    const section = this.#section;
+    const r = new VarintReader(section, this.#headersStart, this.#end);
+    for (let i = 0; i < this.#headerCount; i++) {
+      const keyLength = r.readVarInt();
+      const key = utf8.decode(section.subarray(r.pos, r.pos + keyLength));
+      r.pos += keyLength;
+      const valueLength = r.readVarInt();
+      const value = valueLength < 0 ? null : section.subarray(r.pos, r.pos + valueLength);
+      if (valueLength > 0) r.pos += valueLength;
+      out.push({ key, value });
+    }
+    return out;
+  }
+
+  /** The key decoded as UTF-8 (null for a null key). */
+  keyString(): string | null {
+    const key = this.key;
+    return key === null ? null : utf8.decode(key);
+  }
+
+  /** The value decoded as UTF-8 (null for a tombstone). */
+  valueString(): string | null {
+    const value = this.value;
+    return value === null ? null : utf8.decode(value);
+  }
+}
+
+/** One fetched batch of one partition; see the module comment. */
+export class ConsumerBatch {
+  readonly topic: string;
+  readonly partition: number;
+  /** The batch as fetched (RecordBatch v2 bytes, a view into the fetch response). */
+  readonly bytes: Uint8Array;
+  /** The batch header. */
+  readonly header: RecordBatchHeader;
+  /** Offset of the first record handed out: records below it are skipped. */
+  readonly firstOffset: number;
+  /** Offset of the batch's last record. */
+  readonly lastOffset: number;
+  /** The partition's high watermark when the batch was fetched (lag = highWatermark − offset − 1). */
+  readonly highWatermark: number;
+  /** @internal The partition's seek generation when fetched (a seek makes older batches stale). */
+  readonly epoch: number;
+  #section: Uint8Array | undefined;
+  #loading: Promise<void> | undefined;
+  #error: SluiceError | undefined;
+
+  /** @internal Made by the fetcher. */
+  constructor(
+    topic: string,
+    partition: number,
+    bytes: Uint8Array,
+    firstOffset: number,
+    highWatermark: number,
+    epoch: number,
+  ) {
+    this.topic = topic;
+    this.partition = partition;
+    this.bytes = bytes;
+    this.header = readBatchHeader(bytes);
+    this.firstOffset = Math.max(firstOffset, this.header.baseOffset);
+    this.lastOffset = this.header.baseOffset + this.header.lastOffsetDelta;
+    this.highWatermark = highWatermark;
+    this.epoch = epoch;
+  }
+
+  /** Codec the batch was written with. */
+  get compression(): CompressionName {
+    return this.header.compression;
+  }
+
+  /** True once the records can be read synchronously (always, unless compressed and still decompressing). */
+  get loaded(): boolean {
+    return this.#section !== undefined || this.header.compression === 'none';
+  }
+
+  /** @internal Decompression failure, if any. */
+  get error(): SluiceError | undefined {
+    return this.#error;
+  }
+
+  /** Decompress (once) if compressed; resolves when `loaded`. */
+  load(): Promise<void> {
+    if (this.loaded) return Promise.resolve();
+    this.#loading ??= recordsSection(this.bytes).then(
+      (section) => {
+        this.#section = section;
+      },
+      (err: unknown) => {
+        this.#error =
+          err instanceof SluiceError ? err : new SluiceError('CORRUPT_MESSAGE', String(err), { cause: err });
+        throw this.#error;
+      },
+    );
+    return this.#loading;
+  }
+
+  /**
+   * A cursor over the records from `firstOffset` on: the fastest way to read a batch (no allocation
+   * per record). After `next()` returns true, `offset`, `timestamp`, `key()`, `value()` and
+   * `headers()` describe the current record.
+   */
+  cursor(): RecordCursor {
+    return new FromOffsetCursor(this.#records(), this.header, this.firstOffset);
+  }
+
+  /** The records from `firstOffset` on, as lazy ConsumerRecord objects. */
+  *[Symbol.iterator](): Iterator<ConsumerRecord> {
+    const cursor = this.cursor();
+    while (cursor.next()) yield new ConsumerRecord(this.topic, this.partition, cursor);
+  }
+
+  /** The records from `firstOffset` on, as an array of lazy ConsumerRecord objects. */
+  records(): ConsumerRecord[] {
+    const out: ConsumerRecord[] = [];
+    const cursor = this.cursor();
+    while (cursor.next()) out.push(new ConsumerRecord(this.topic, this.partition, cursor));
+    return out;
+  }
+
+  #records(): Uint8Array {
+    if (this.#section) return this.#section;
+    if (this.header.compression !== 'none') {
+      throw new SluiceError(
+        'UNSUPPORTED_COMPRESSION_TYPE',
+        'a compressed batch must be load()ed before reading',
+      );
+    }
+    // A view from the end of the header to the end of the batch.
+    this.#section = this.bytes.subarray(BATCH_HEADER_SIZE, this.bytes.length);
+    return this.#section;
+  }
+}
