@@ -23,56 +23,18 @@ import {
   PROTOCOL_VERSION,
   type WireError,
 } from '../protocol/wire/ops.ts';
-import { type BackoffOptions, backoffDelay } from './backoff.ts';
+import { backoffDelay } from './backoff.ts';
+import {
+  CONNECTION_DEFAULTS,
+  type ConnectionOptions,
+  type ConnectionState,
+  type ReconnectOptions,
+} from './connection-options.ts';
+import { closedByClient, type PendingRequest, PendingRequests, settle } from './pending-requests.ts';
 import { type ClientSocket, defaultSocketFactory, type SocketFactory } from './socket.ts';
 import type { ClientTransport, RequestOptions } from './transport.ts';
 
-/** Where to connect, and how hard to try. */
-export interface ConnectionOptions {
-  /** Broker URL or URLs, tried in turn (default `ws://127.0.0.1:7070`). */
-  bootstrap?: string | readonly string[];
-  /** Sent in `hello`; shows up in the broker's logs. */
-  clientId?: string;
-  /** Default time a request may take before it fails with CLIENT_TIMEOUT (default 30 000 ms). */
-  requestTimeoutMs?: number;
-  /** Time the first connection may take, all bootstrap URLs and retries included (default 10 000 ms). */
-  connectTimeoutMs?: number;
-  /** Most requests in flight; the broker's `hello.maxInFlight` lowers it (default 1024). */
-  maxInFlight?: number;
-  /** Reconnection after the socket drops; `false` turns it off. */
-  reconnect?: Partial<ReconnectOptions> | false;
-  /** Replace the WebSocket implementation (tests, unusual runtimes). */
-  socketFactory?: SocketFactory;
-}
-
-/** Backoff between reconnection attempts. */
-export interface ReconnectOptions extends BackoffOptions {
-  /** Attempts after a drop before pending requests fail for good and the connection goes idle. */
-  maxAttempts: number;
-}
-
-/** Defaults of ConnectionOptions. */
-export const CONNECTION_DEFAULTS = {
-  bootstrap: 'ws://127.0.0.1:7070',
-  requestTimeoutMs: 30_000,
-  connectTimeoutMs: 10_000,
-  maxInFlight: 1024,
-  reconnect: { initialDelayMs: 100, maxDelayMs: 5_000, multiplier: 2, jitter: 0.5, maxAttempts: Infinity },
-} as const;
-
-/** Life cycle of a Connection. */
-export type ConnectionState = 'idle' | 'connecting' | 'open' | 'closed';
-
-interface Pending {
-  id: number;
-  op: OpName;
-  body: object;
-  noReply: boolean;
-  timeoutMs: number;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  resolve(value: unknown): void;
-  reject(error: SluiceError): void;
-}
+export { CONNECTION_DEFAULTS, type ConnectionOptions, type ConnectionState, type ReconnectOptions };
 
 /** A WebSocket connection to a Sluice broker; see the module comment for its failure model. */
 export class Connection implements ClientTransport {
@@ -87,7 +49,6 @@ export class Connection implements ClientTransport {
   #socket: ClientSocket | undefined;
   #generation = 0;
   #urlIndex = 0;
-  #nextId = 0;
   #limit = 1;
   #maxFrameBytes = Number.POSITIVE_INFINITY;
   #server: HelloResponse | undefined;
@@ -95,8 +56,10 @@ export class Connection implements ClientTransport {
   #connecting: Promise<void> | undefined;
   #sleep: { timer: ReturnType<typeof setTimeout>; wake(): void } | undefined;
   #onClosed: (() => void) | undefined;
-  readonly #inFlight = new Map<number, Pending>();
-  #waiting: Pending[] = [];
+  #opening: ClientSocket | undefined;
+  #helloPending: PendingRequest | undefined;
+  #abortOpening: ((error: Error) => void) | undefined;
+  readonly #pending = new PendingRequests();
   #reconnects = 0;
 
   /** A connection to `options.bootstrap`; nothing happens until `connect()` or the first request. */
@@ -130,7 +93,7 @@ export class Connection implements ClientTransport {
 
   /** Requests sent and awaiting their response. */
   get inFlight(): number {
-    return this.#inFlight.size;
+    return this.#pending.sentCount;
   }
 
   /** Connect (or wait for the connection in progress). Rejects with CONNECTION_CLOSED if no broker answers. */
@@ -155,7 +118,11 @@ export class Connection implements ClientTransport {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     this.#sleep?.wake();
-    this.#failAll(closedByClient());
+    this.#pending.failAll(closedByClient());
+    // A socket still opening would otherwise come up after the close and say hello.
+    this.#opening?.close(1000, 'client closing');
+    this.#opening = undefined;
+    this.#abortOpening?.(new Error('closed by the client'));
     const socket = this.#socket;
     this.#socket = undefined;
     if (!socket) return;
@@ -172,89 +139,65 @@ export class Connection implements ClientTransport {
   #submit(op: OpName, body: object, noReply: boolean, timeoutMs: number | undefined): Promise<unknown> {
     if (this.#state === 'closed') return Promise.reject(closedByClient());
     return new Promise((resolve, reject) => {
-      const p: Pending = {
-        id: 0,
+      const pending = this.#pending;
+      const p = pending.create(
         op,
         body,
         noReply,
-        timeoutMs: timeoutMs ?? this.#requestTimeoutMs,
-        timer: undefined,
+        timeoutMs ?? this.#requestTimeoutMs,
         resolve,
         reject,
-      };
-      p.timer = setTimeout(() => this.#timedOut(p), p.timeoutMs);
-      if (this.#state === 'open' && this.#waiting.length === 0 && this.#inFlight.size < this.#limit) {
+        (timedOut) => {
+          pending.remove(timedOut);
+          settle(
+            timedOut,
+            new SluiceError('CLIENT_TIMEOUT', `${op}: no response within ${timedOut.timeoutMs} ms`),
+          );
+          this.#pump();
+        },
+      );
+      if (this.#state === 'open' && pending.waitingCount === 0 && pending.sentCount < this.#limit) {
         this.#transmit(p);
       } else {
-        this.#waiting.push(p);
+        pending.wait(p);
         if (this.#state === 'idle') this.#startConnecting().catch(() => {});
       }
     });
   }
 
-  #transmit(p: Pending): void {
+  #transmit(p: PendingRequest): void {
     const socket = this.#socket;
     if (!socket) {
-      this.#settle(p, new SluiceError('CONNECTION_CLOSED', 'not connected'));
+      settle(p, new SluiceError('CONNECTION_CLOSED', 'not connected'));
       return;
     }
-    p.id = this.#allocateId();
+    this.#pending.assignId(p);
     let frame: Uint8Array;
     try {
       frame = encodeMessage({ ...p.body, id: p.id, op: p.op });
     } catch (err) {
-      this.#settle(p, new SluiceError('INVALID_REQUEST', `cannot encode ${p.op}: ${(err as Error).message}`));
+      settle(p, new SluiceError('INVALID_REQUEST', `cannot encode ${p.op}: ${(err as Error).message}`));
       return;
     }
     if (frame.length > this.#maxFrameBytes) {
-      this.#settle(
-        p,
-        new SluiceError(
-          'FRAME_TOO_LARGE',
-          `${p.op} request of ${frame.length} bytes exceeds the broker's maxFrameBytes ${this.#maxFrameBytes}`,
-        ),
-      );
+      const message = `${p.op} request of ${frame.length} bytes exceeds the broker's maxFrameBytes ${this.#maxFrameBytes}`;
+      settle(p, new SluiceError('FRAME_TOO_LARGE', message));
       return;
     }
     if (p.noReply) {
       socket.send(frame, (err) =>
-        this.#settle(p, err ? new SluiceError('CONNECTION_CLOSED', err.message) : undefined, undefined),
+        settle(p, err ? new SluiceError('CONNECTION_CLOSED', err.message) : undefined),
       );
     } else {
-      this.#inFlight.set(p.id, p);
+      this.#pending.markSent(p);
       socket.send(frame);
     }
   }
 
-  #allocateId(): number {
-    let id = this.#nextId;
-    do id = id >= 0xffffffff ? 1 : id + 1;
-    while (this.#inFlight.has(id));
-    this.#nextId = id;
-    return id;
-  }
-
-  /** Resolve or reject a request exactly once. */
-  #settle(p: Pending, error: SluiceError | undefined, value?: unknown): void {
-    if (p.timer === undefined) return;
-    clearTimeout(p.timer);
-    p.timer = undefined;
-    if (error) p.reject(error);
-    else p.resolve(value);
-  }
-
-  #timedOut(p: Pending): void {
-    if (!this.#inFlight.delete(p.id)) {
-      const at = this.#waiting.indexOf(p);
-      if (at >= 0) this.#waiting.splice(at, 1);
-    }
-    this.#settle(p, new SluiceError('CLIENT_TIMEOUT', `${p.op}: no response within ${p.timeoutMs} ms`));
-    this.#pump();
-  }
-
   #pump(): void {
-    while (this.#state === 'open' && this.#waiting.length > 0 && this.#inFlight.size < this.#limit) {
-      this.#transmit(this.#waiting.shift()!);
+    const pending = this.#pending;
+    while (this.#state === 'open' && pending.waitingCount > 0 && pending.sentCount < this.#limit) {
+      this.#transmit(pending.nextWaiting()!);
     }
   }
 
@@ -266,19 +209,11 @@ export class Connection implements ClientTransport {
       this.#dropSocket(`undecodable response: ${(err as Error).message}`);
       return;
     }
-    const p = this.#inFlight.get(message.id);
+    const p = this.#pending.takeSent(message.id);
     if (!p) return; // timed out earlier: the late answer has no one waiting
-    this.#inFlight.delete(message.id);
-    if (message.error) this.#settle(p, SluiceError.from(message.error));
-    else this.#settle(p, undefined, message);
+    if (message.error) settle(p, SluiceError.from(message.error));
+    else settle(p, undefined, message);
     this.#pump();
-  }
-
-  #failAll(error: SluiceError): void {
-    const pending = [...this.#inFlight.values(), ...this.#waiting];
-    this.#inFlight.clear();
-    this.#waiting = [];
-    for (const p of pending) this.#settle(p, error);
   }
 
   #dropSocket(reason: string): void {
@@ -295,7 +230,7 @@ export class Connection implements ClientTransport {
     this.#socket = undefined;
     this.#server = undefined;
     const detail = `connection closed (${code}${reason ? `: ${reason}` : ''})`;
-    this.#failAll(new SluiceError('CONNECTION_CLOSED', detail));
+    this.#pending.failAll(new SluiceError('CONNECTION_CLOSED', detail));
     if (this.#state === 'closed') return;
     this.#state = 'idle';
     if (this.#reconnect === false) return;
@@ -343,7 +278,7 @@ export class Connection implements ClientTransport {
           `cannot connect to ${this.#urls.join(', ')}: ${lastError?.message ?? 'no answer'}`,
         );
         this.#state = 'idle';
-        this.#failAll(error);
+        this.#pending.failAll(error);
         throw error;
       }
       await this.#pause(backoffDelay(reconnect, attempt));
@@ -373,10 +308,21 @@ export class Connection implements ClientTransport {
     await new Promise<void>((resolve, reject) => {
       let opened = false;
       let socketError: Error | undefined;
+      let helloGeneration = -1;
       const fail = (error: Error): void => {
         clearTimeout(timer);
+        if (this.#opening === socket) this.#opening = undefined;
+        // A hello still waiting on this socket would hold an in-flight slot until its timeout.
+        const hello = this.#helloPending;
+        if (hello && generation === helloGeneration) {
+          this.#helloPending = undefined;
+          this.#pending.remove(hello);
+          settle(hello, new SluiceError('CONNECTION_CLOSED', error.message));
+        }
+        if (this.#abortOpening === fail) this.#abortOpening = undefined;
         reject(error);
       };
+      this.#abortOpening = fail;
       const timer = setTimeout(() => {
         this.#generation++;
         socket?.close(1000, 'connect timeout');
@@ -386,13 +332,16 @@ export class Connection implements ClientTransport {
       try {
         socket = factory(url, {
           onOpen: () => {
-            if (generation !== this.#generation) return;
+            if (generation !== this.#generation || this.#state === 'closed') return;
             opened = true;
             const open = socket!;
+            helloGeneration = generation;
             this.#hello(open).then(
               (hello) => {
+                this.#helloPending = undefined;
                 if (generation !== this.#generation) return;
                 clearTimeout(timer);
+                this.#opening = undefined;
                 this.#server = hello;
                 this.#limit = Math.max(
                   1,
@@ -405,6 +354,7 @@ export class Connection implements ClientTransport {
                 this.#pump();
               },
               (err: Error) => {
+                this.#helloPending = undefined;
                 if (generation !== this.#generation) return;
                 this.#generation++;
                 this.#socket = undefined;
@@ -439,6 +389,7 @@ export class Connection implements ClientTransport {
             fail(new Error(opened ? `${url} closed during hello: ${why}` : `${url}: ${why}`));
           },
         });
+        this.#opening = socket;
       } catch (err) {
         fail(err as Error);
       }
@@ -448,23 +399,28 @@ export class Connection implements ClientTransport {
   /** `hello` goes straight onto the new socket, ahead of the requests waiting for it. */
   #hello(socket: ClientSocket): Promise<HelloResponse> {
     return new Promise((resolve, reject) => {
-      const p: Pending = {
-        id: 0,
-        op: 'hello',
-        body: { protocolVersion: PROTOCOL_VERSION, ...(this.#clientId ? { clientId: this.#clientId } : {}) },
-        noReply: false,
-        timeoutMs: this.#requestTimeoutMs,
-        timer: undefined,
-        resolve: resolve as (value: unknown) => void,
-        reject,
+      const body = {
+        protocolVersion: PROTOCOL_VERSION,
+        ...(this.#clientId ? { clientId: this.#clientId } : {}),
       };
-      p.timer = setTimeout(() => this.#timedOut(p), p.timeoutMs);
+      const p = this.#pending.create(
+        'hello',
+        body,
+        false,
+        this.#requestTimeoutMs,
+        resolve as (value: unknown) => void,
+        reject,
+        (timedOut) => {
+          this.#pending.remove(timedOut);
+          settle(
+            timedOut,
+            new SluiceError('CLIENT_TIMEOUT', `hello: no response within ${timedOut.timeoutMs} ms`),
+          );
+        },
+      );
       this.#socket = socket;
+      this.#helloPending = p;
       this.#transmit(p);
     });
   }
-}
-
-function closedByClient(): SluiceError {
-  return new SluiceError('CONNECTION_CLOSED', 'the connection was closed by the client');
 }

@@ -120,6 +120,38 @@ export class ConsumerRecord {
   }
 }
 
+/**
+ * Iterates a batch's records (a class rather than a generator: generator steps cost about as much as
+ * the records themselves). The result object is reused, as the iterator protocol allows.
+ */
+class RecordIterator implements Iterator<ConsumerRecord> {
+  readonly #topic: string;
+  readonly #partition: number;
+  readonly #cursor: RecordCursor;
+  readonly #result: { done: boolean; value: ConsumerRecord | undefined } = { done: false, value: undefined };
+
+  constructor(topic: string, partition: number, cursor: RecordCursor) {
+    this.#topic = topic;
+    this.#partition = partition;
+    this.#cursor = cursor;
+  }
+
+  next(): IteratorResult<ConsumerRecord> {
+    const result = this.#result;
+    if (this.#cursor.next()) {
+      result.value = new ConsumerRecord(this.#topic, this.#partition, this.#cursor);
+    } else {
+      result.done = true;
+      result.value = undefined;
+    }
+    return result as IteratorResult<ConsumerRecord>;
+  }
+
+  [Symbol.iterator](): Iterator<ConsumerRecord> {
+    return this;
+  }
+}
+
 /** One fetched batch of one partition; see the module comment. */
 export class ConsumerBatch {
   readonly topic: string;
@@ -200,9 +232,8 @@ export class ConsumerBatch {
   }
 
   /** The records from `firstOffset` on, as lazy ConsumerRecord objects. */
-  *[Symbol.iterator](): Iterator<ConsumerRecord> {
-    const cursor = this.cursor();
-    while (cursor.next()) yield new ConsumerRecord(this.topic, this.partition, cursor);
+  [Symbol.iterator](): Iterator<ConsumerRecord> {
+    return new RecordIterator(this.topic, this.partition, this.cursor());
   }
 
   /** The records from `firstOffset` on, as an array of lazy ConsumerRecord objects. */

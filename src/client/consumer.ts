@@ -15,10 +15,12 @@
  * handler returned (what an auto-commit would then commit).
  */
 import { SluiceError } from '../errors.ts';
+import type { RecordCursor } from '../protocol/kafka/record-batch.ts';
 import { OffsetSpec } from '../protocol/wire/ops.ts';
 import { Connection, type ConnectionOptions } from './connection.ts';
-import type { ConsumerBatch, ConsumerRecord } from './consumer-batch.ts';
-import { Fetcher, type OffsetResetPolicy, type PartitionState, type TopicPartition } from './fetcher.ts';
+import { type ConsumerBatch, ConsumerRecord } from './consumer-batch.ts';
+import { Fetcher, type OffsetResetPolicy, type TopicPartition } from './fetcher.ts';
+import type { PartitionState } from './partition-state.ts';
 import type { ClientTransport } from './transport.ts';
 
 export type { OffsetResetPolicy, TopicPartition };
@@ -243,20 +245,48 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     }
   }
 
-  /** Iterate over records, one lazy ConsumerRecord at a time (convenient; batches() is faster). */
-  async *[Symbol.asyncIterator](): AsyncGenerator<ConsumerRecord, void, undefined> {
-    for (;;) {
-      const batch = await this.#nextBatch();
-      if (!batch) return;
-      for (const record of batch) {
-        const state = this.#current(batch);
-        if (!state || this.#closed) break; // sought (or closed) while the application held the batch
-        state.position = record.offset + 1;
-        yield record;
-      }
+  /**
+   * Iterate over records, one lazy ConsumerRecord at a time (convenient; batches() is faster).
+   * Hand-written rather than an async generator: while records are buffered, `next()` answers with
+   * an already resolved promise, which costs a fraction of a generator's suspend and resume.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<ConsumerRecord> {
+    let batch: ConsumerBatch | undefined;
+    let cursor: RecordCursor | undefined;
+    const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
+    /** The next record of the batch in hand, or undefined when it is used up or stale. */
+    const fromBatch = (): IteratorYieldResult<ConsumerRecord> | undefined => {
+      if (!batch || !cursor) return undefined;
       const state = this.#current(batch);
-      if (state) state.position = Math.max(state.position ?? 0, batch.lastOffset + 1);
-    }
+      if (!state || this.#closed) return undefined; // sought (or closed) while the application held it
+      if (cursor.next()) {
+        state.position = cursor.offset + 1;
+        return { done: false, value: new ConsumerRecord(batch.topic, batch.partition, cursor) };
+      }
+      state.position = Math.max(state.position ?? 0, batch.lastOffset + 1);
+      return undefined;
+    };
+    const slowly = async (): Promise<IteratorResult<ConsumerRecord>> => {
+      for (;;) {
+        const next = fromBatch();
+        if (next) return next;
+        batch = cursor = undefined;
+        const b = await this.#nextBatch();
+        if (!b) return done;
+        batch = b;
+        cursor = b.cursor();
+      }
+    };
+    return {
+      next: () => {
+        const next = fromBatch();
+        return next ? Promise.resolve(next) : slowly();
+      },
+      return: () => {
+        batch = cursor = undefined;
+        return Promise.resolve(done);
+      },
+    };
   }
 
   /**

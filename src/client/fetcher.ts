@@ -14,20 +14,11 @@
  * the answer of any fetch still in flight for the old position.
  */
 import { SluiceError } from '../errors.ts';
-import { crc32cRange } from '../protocol/kafka/crc32c.ts';
-import {
-  Attribute,
-  BATCH_HEADER_SIZE,
-  BatchField,
-  batchSizeAt,
-  MAGIC_V2,
-  readInt32,
-  readInt64,
-} from '../protocol/kafka/record-batch.ts';
 import { type FetchPartitionResponse, type FetchResponse, OffsetSpec } from '../protocol/wire/ops.ts';
 import { type BackoffOptions, backoffDelay } from './backoff.ts';
-import { ConsumerBatch } from './consumer-batch.ts';
-import { toSluiceError } from './producer-sender.ts';
+import type { ConsumerBatch } from './consumer-batch.ts';
+import { PartitionState, takeFetched, tpKey } from './partition-state.ts';
+import { findPartition, groupByTopic, toSluiceError } from './responses.ts';
 import type { ClientTransport } from './transport.ts';
 
 /** Where to start when a partition has no valid position. */
@@ -51,37 +42,6 @@ export interface FetcherOptions {
 export interface TopicPartition {
   topic: string;
   partition: number;
-}
-
-/** The consumer's state of one assigned partition. */
-export class PartitionState {
-  readonly topic: string;
-  readonly partition: number;
-  /** Next offset to hand to the application; undefined while it is being looked up. */
-  position: number | undefined;
-  fetchOffset = 0;
-  paused = false;
-  inFlight = false;
-  epoch = 0;
-  readonly buffered: ConsumerBatch[] = [];
-  bufferedBytes = 0;
-  highWatermark = -1;
-  logStartOffset = -1;
-  fetchMaxBytes: number;
-  error: SluiceError | undefined;
-  retryAt = 0;
-  failures = 0;
-
-  constructor(topic: string, partition: number, fetchMaxBytes: number) {
-    this.topic = topic;
-    this.partition = partition;
-    this.fetchMaxBytes = fetchMaxBytes;
-  }
-}
-
-/** The key of a partition in maps. */
-export function tpKey(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`;
 }
 
 /** Fetch loop and per-partition buffers; see the module comment. */
@@ -383,95 +343,11 @@ export class Fetcher {
   }
 
   #partitionFetched(s: PartitionState, part: FetchPartitionResponse): void {
-    s.failures = 0;
-    s.highWatermark = part.highWatermark;
-    s.logStartOffset = part.logStartOffset;
-    const records = part.records;
-    if (!records || records.length === 0) return;
-    let pos = 0;
-    let added = false;
-    while (pos < records.length) {
-      const size = batchSizeAt(records, pos);
-      if (size === undefined || size > records.length - pos) break; // a partial batch at the end
-      if (size < BATCH_HEADER_SIZE) {
-        s.error = new SluiceError(
-          'CORRUPT_MESSAGE',
-          `impossible batch length ${size} in ${s.topic}-${s.partition}`,
-        );
-        break;
-      }
-      const bytes = records.subarray(pos, pos + size);
-      pos += size;
-      const last = readInt64(bytes, BatchField.baseOffset) + readInt32(bytes, BatchField.lastOffsetDelta);
-      if (last < s.fetchOffset) continue; // entirely below the position
-      const attributes = (bytes[BatchField.attributes]! << 8) | bytes[BatchField.attributes + 1]!;
-      if ((attributes & Attribute.control) === 0) {
-        const invalid = this.#options.checkCrcs ? verify(bytes) : undefined;
-        if (invalid) {
-          s.error = new SluiceError(
-            'CORRUPT_MESSAGE',
-            `${s.topic}-${s.partition} at ${s.fetchOffset}: ${invalid}`,
-          );
-          break;
-        }
-        const batch = new ConsumerBatch(
-          s.topic,
-          s.partition,
-          bytes,
-          s.fetchOffset,
-          part.highWatermark,
-          s.epoch,
-        );
-        if (!batch.loaded) batch.load().then(this.#wake, this.#wake);
-        s.buffered.push(batch);
-        s.bufferedBytes += size;
-        this.#bufferedBytes += size;
-        added = true;
-      }
-      s.fetchOffset = last + 1; // control batches (transaction markers) are skipped
-    }
-    if (pos === 0 && records.length > 0 && !s.error) {
-      // Not even one whole batch fitted: ask for more next time.
-      s.fetchMaxBytes = Math.min(s.fetchMaxBytes * 2, this.#options.maxBytes);
-    }
-    if (added || s.error) this.#notify();
+    const before = s.bufferedBytes;
+    const changed = takeFetched(s, part, this.#options.checkCrcs, this.#options.maxBytes, this.#wake);
+    this.#bufferedBytes += s.bufferedBytes - before;
+    if (changed) this.#notify();
   }
 
   readonly #wake = (): void => this.#notify();
-}
-
-/**
- * Magic and CRC-32C of a fetched batch (what Kafka's check.crcs checks). Not checkBatch: a batch
- * thinned by log compaction legitimately holds fewer records than its offset range.
- */
-function verify(batch: Uint8Array): string | undefined {
-  if (batch[BatchField.magic] !== MAGIC_V2) return `record batch magic ${batch[BatchField.magic]}`;
-  const stored = readInt32(batch, BatchField.crc) >>> 0;
-  if (crc32cRange(batch, BatchField.attributes, batch.length) !== stored) return 'record batch CRC mismatch';
-  return undefined;
-}
-
-function groupByTopic<T>(
-  states: readonly PartitionState[],
-  entry: (s: PartitionState) => T,
-): { topic: string; partitions: T[] }[] {
-  const topics: { topic: string; partitions: T[] }[] = [];
-  for (const s of states) {
-    let t = topics.find((x) => x.topic === s.topic);
-    if (!t) topics.push((t = { topic: s.topic, partitions: [] }));
-    t.partitions.push(entry(s));
-  }
-  return topics;
-}
-
-function findPartition(
-  response: FetchResponse,
-  topic: string,
-  partition: number,
-): FetchPartitionResponse | undefined {
-  for (const t of response.topics) {
-    if (t.topic !== topic) continue;
-    for (const p of t.partitions) if (p.partition === partition) return p;
-  }
-  return undefined;
 }

@@ -24,16 +24,12 @@
  * built ones (header fields and CRC).
  */
 import { SluiceError } from '../errors.ts';
-import type {
-  Acks,
-  ProducePartitionResponse,
-  ProduceRequest,
-  ProduceResponse,
-} from '../protocol/wire/ops.ts';
+import type { Acks, ProduceRequest, ProduceResponse } from '../protocol/wire/ops.ts';
 import { type BackoffOptions, backoffDelay } from './backoff.ts';
 import type { MetadataCache } from './metadata-cache.ts';
 import { addSequence, type ProducerBatch } from './producer-batch.ts';
 import type { PartitionQueue, RecordAccumulator } from './record-accumulator.ts';
+import { findPartition, toSluiceError } from './responses.ts';
 import type { ClientTransport } from './transport.ts';
 
 /** Resolved sender settings (see ProducerOptions for their meaning and defaults). */
@@ -408,24 +404,4 @@ function hasOlder(pq: PartitionQueue, batch: ProducerBatch): boolean {
   for (const b of pq.inflight) if (b.order < batch.order) return true;
   for (const b of pq.retry) if (b.order < batch.order) return true;
   return false;
-}
-
-function findPartition(
-  response: ProduceResponse,
-  topic: string,
-  partition: number,
-): ProducePartitionResponse | undefined {
-  for (const t of response.topics) {
-    if (t.topic !== topic) continue;
-    for (const p of t.partitions) if (p.partition === partition) return p;
-  }
-  return undefined;
-}
-
-/** Anything thrown by a transport, as a SluiceError. */
-export function toSluiceError(err: unknown): SluiceError {
-  if (err instanceof SluiceError) return err;
-  return new SluiceError('UNKNOWN_SERVER_ERROR', err instanceof Error ? err.message : String(err), {
-    cause: err,
-  });
 }

@@ -12,95 +12,22 @@
  */
 import { SluiceError } from '../errors.ts';
 import { type CompressionName, compressionCode, compressionCodecs } from '../protocol/kafka/record-batch.ts';
-import type { HeaderValue, ProducerRecord } from '../protocol/kafka/record-batch-builder.ts';
-import type { Acks } from '../protocol/wire/ops.ts';
-import { Connection, type ConnectionOptions } from './connection.ts';
+import type { ProducerRecord } from '../protocol/kafka/record-batch-builder.ts';
+import { Connection } from './connection.ts';
 import { MetadataCache } from './metadata-cache.ts';
 import { partitionForKey, StickyPartition } from './partitioner.ts';
-import type { Completion, ProducerBatch } from './producer-batch.ts';
-import { ProduceSender, toSluiceError } from './producer-sender.ts';
+import type { ProducerBatch } from './producer-batch.ts';
+import { GroupSend, SingleSend } from './producer-completions.ts';
+import {
+  PRODUCER_DEFAULTS,
+  type ProducerOptions,
+  type ProducerRecordInput,
+  type RecordMetadata,
+} from './producer-options.ts';
+import { ProduceSender } from './producer-sender.ts';
 import { estimateRecordSize, type PartitionQueue, RecordAccumulator } from './record-accumulator.ts';
+import { toSluiceError } from './responses.ts';
 import type { ClientTransport } from './transport.ts';
-
-/** A record to produce. Strings are sent as UTF-8. */
-export interface ProducerRecordInput {
-  topic: string;
-  key?: Uint8Array | string | null;
-  /** null is a tombstone (deletes the key in a compacted topic). */
-  value: Uint8Array | string | null;
-  headers?: readonly { key: string; value: HeaderValue }[] | Readonly<Record<string, HeaderValue>>;
-  /** Send to this partition instead of the partitioner's choice. */
-  partition?: number;
-  /** Milliseconds since the epoch (default: when the record is handed to the producer). */
-  timestamp?: number;
-}
-
-/** Where a record was stored. `offset` is -1 with acks 0. */
-export interface RecordMetadata {
-  topic: string;
-  partition: number;
-  offset: number;
-  /** The record's timestamp, or the broker's append time on LogAppendTime topics. */
-  timestamp: number;
-}
-
-/** Producer settings; every field is optional. */
-export interface ProducerOptions extends ConnectionOptions {
-  /** Use this connection (shared with other clients, or a test transport) instead of opening one. */
-  connection?: ClientTransport;
-  /** -1: stored (default); 1: same on a single broker; 0: no answer, offsets unknown. */
-  acks?: Acks;
-  /** Codec of every batch (default 'none'; the browser build supports 'none' and 'gzip'). */
-  compression?: CompressionName;
-  /** A batch is sent once it holds this many bytes (default 65 536). */
-  batchBytes?: number;
-  /** Longest wait for a batch to fill (default 5 ms; 0: send as soon as the window has room). */
-  lingerMs?: number;
-  /** Bytes buffered before sends wait for room (default 32 MiB). */
-  bufferBytes?: number;
-  /** Longest wait for buffer room or metadata before BUFFER_FULL / the metadata error (default 60 000 ms). */
-  maxBlockMs?: number;
-  /** Exactly-once per partition: producer id and sequence numbers (default false; needs acks -1). */
-  idempotent?: boolean;
-  /** Resends of a batch after retriable errors (default: unbounded, within deliveryTimeoutMs). */
-  retries?: number;
-  /** First retry backoff (default 100 ms), doubling up to retryBackoffMaxMs (default 1 000 ms). */
-  retryBackoffMs?: number;
-  retryBackoffMaxMs?: number;
-  /** A batch not stored this long after it was opened fails with its last error (default 120 000 ms). */
-  deliveryTimeoutMs?: number;
-  /** Produce requests in flight (default 64; the connection's own limit applies too). */
-  maxInFlightRequests?: number;
-  /** Batch bytes in flight (default 4 MiB). */
-  maxInFlightBytes?: number;
-  /** Largest produce request (default 1 MiB; never above the broker's maxFrameBytes). */
-  maxRequestBytes?: number;
-  /** How long the broker may take to store a batch (the request's timeoutMs, default 30 000 ms). */
-  produceTimeoutMs?: number;
-  /** Reload topic metadata after this age (default 300 000 ms). */
-  metadataMaxAgeMs?: number;
-  /** Let the broker create topics on first use (default true; the broker must allow it too). */
-  allowAutoTopicCreation?: boolean;
-}
-
-/** Defaults of ProducerOptions. */
-export const PRODUCER_DEFAULTS = {
-  acks: -1,
-  compression: 'none',
-  batchBytes: 64 * 1024,
-  lingerMs: 5,
-  bufferBytes: 32 * 1024 * 1024,
-  maxBlockMs: 60_000,
-  idempotent: false,
-  retries: Number.MAX_SAFE_INTEGER,
-  retryBackoffMs: 100,
-  retryBackoffMaxMs: 1_000,
-  deliveryTimeoutMs: 120_000,
-  maxInFlightRequests: 64,
-  maxInFlightBytes: 4 * 1024 * 1024,
-  maxRequestBytes: 1024 * 1024,
-  produceTimeoutMs: 30_000,
-} as const;
 
 interface TopicState {
   partitions: number;
@@ -118,6 +45,8 @@ const scratch: {
   value: null,
   timestamp: 0,
 };
+
+export { PRODUCER_DEFAULTS, type ProducerOptions, type ProducerRecordInput, type RecordMetadata };
 
 /** A producer; see the module comment. */
 export class Producer {
@@ -222,7 +151,24 @@ export class Producer {
   }
 
   /** Produce one record; resolves once it is stored (acks -1/1) or sent (acks 0). */
-  async send(record: ProducerRecordInput): Promise<RecordMetadata> {
+  send(record: ProducerRecordInput): Promise<RecordMetadata> {
+    // Fast path: connected, room in the buffer, metadata known: append now, one promise per record.
+    const topic =
+      this.#connected && !this.#closing && !this.#acc.full ? this.#topics.get(record.topic) : undefined;
+    if (topic !== undefined) {
+      try {
+        const size = this.#sizeOf(record);
+        const pq = this.#pick(topic, record, size);
+        if (pq) return this.#appendOne(pq, record, size);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return this.#sendSlowly(record);
+  }
+
+  /** send() that must wait (connection, metadata or buffer room), visible to flush() meanwhile. */
+  async #sendSlowly(record: ProducerRecordInput): Promise<RecordMetadata> {
     const enqueuing = this.#enqueueOne(record);
     this.#enqueuing.add(enqueuing);
     try {
@@ -240,8 +186,12 @@ export class Producer {
     const topic = this.#topics.get(record.topic) ?? (await this.#topicState(record.topic));
     const size = this.#sizeOf(record);
     const pq = this.#pick(topic, record, size) ?? (await this.#explicit(topic, record));
+    return { acknowledged: this.#appendOne(pq, record, size) };
+  }
+
+  #appendOne(pq: PartitionQueue, record: ProducerRecordInput, size: number): Promise<RecordMetadata> {
     const timestamp = record.timestamp ?? Date.now();
-    const acknowledged = new Promise<RecordMetadata>((resolve, reject) => {
+    return new Promise<RecordMetadata>((resolve, reject) => {
       const completion = new SingleSend(resolve, reject, timestamp);
       scratch.key = record.key;
       scratch.value = record.value;
@@ -254,7 +204,6 @@ export class Producer {
         scratch.value = null;
       }
     });
-    return { acknowledged };
   }
 
   /** Produce records and resolve with where each was stored, in the same order. */
@@ -444,111 +393,4 @@ function closedError(): SluiceError {
 
 function stripUndefined<T extends object>(options: T): Partial<T> {
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-/** The completion of one send(): one record, one promise. */
-class SingleSend implements Completion {
-  readonly #resolve: (metadata: RecordMetadata) => void;
-  readonly #reject: (error: SluiceError) => void;
-  readonly #timestamp: number;
-
-  constructor(
-    resolve: (metadata: RecordMetadata) => void,
-    reject: (error: SluiceError) => void,
-    timestamp: number,
-  ) {
-    this.#resolve = resolve;
-    this.#reject = reject;
-    this.#timestamp = timestamp;
-  }
-
-  done(
-    batch: ProducerBatch,
-    firstDelta: number,
-    _count: number,
-    _index: number,
-    baseOffset: number,
-    appendTime: number,
-  ): void {
-    this.#resolve({
-      topic: batch.topic,
-      partition: batch.partition,
-      offset: baseOffset < 0 ? -1 : baseOffset + firstDelta,
-      timestamp: appendTime >= 0 ? appendTime : this.#timestamp,
-    });
-  }
-
-  failed(error: SluiceError): void {
-    this.#reject(error);
-  }
-}
-
-/** The completion of a sendMany() (no results) or sendBatch() (`size` results). */
-class GroupSend implements Completion {
-  pending = 0;
-  readonly results: RecordMetadata[] | undefined;
-  readonly timestamps: number[] | undefined;
-  #error: SluiceError | undefined;
-  #sealed = false;
-  #settle: (() => void) | undefined;
-
-  constructor(size: number) {
-    if (size >= 0) {
-      this.results = new Array<RecordMetadata>(size);
-      this.timestamps = new Array<number>(size);
-    }
-  }
-
-  done(
-    batch: ProducerBatch,
-    firstDelta: number,
-    count: number,
-    index: number,
-    baseOffset: number,
-    appendTime: number,
-  ): void {
-    const results = this.results;
-    if (results) {
-      for (let i = 0; i < count; i++) {
-        results[index + i] = {
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: baseOffset < 0 ? -1 : baseOffset + firstDelta + i,
-          timestamp: appendTime >= 0 ? appendTime : this.timestamps![index + i]!,
-        };
-      }
-    }
-    this.pending -= count;
-    this.#check();
-  }
-
-  failed(error: SluiceError, count: number): void {
-    this.#error ??= error;
-    this.pending -= count;
-    this.#check();
-  }
-
-  fail(error: SluiceError): void {
-    this.#error ??= error;
-  }
-
-  seal(): void {
-    this.#sealed = true;
-  }
-
-  /** Resolves when every enqueued record is settled; rejects with the first error. */
-  sealed(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#settle = () => (this.#error ? reject(this.#error) : resolve());
-      this.#check();
-    });
-  }
-
-  #check(): void {
-    if (this.#sealed && this.pending === 0 && this.#settle) {
-      const settle = this.#settle;
-      this.#settle = undefined;
-      settle();
-    }
-  }
 }

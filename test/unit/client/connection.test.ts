@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { Connection } from '../../../src/client/connection.ts';
+import type { SocketFactory, SocketHandlers } from '../../../src/client/socket.ts';
 import { decodeMessage, encodeMessage } from '../../../src/protocol/wire/envelope.ts';
 
 interface Script {
@@ -231,5 +232,71 @@ describe('Connection', () => {
     await c.close();
     await failed;
     await expect(c.request('fetch', fetchBody('late'))).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' });
+  });
+});
+
+describe('Connection with a scripted socket', () => {
+  it('close() while the socket is still opening: no hello, no zombie connection', async () => {
+    const sent: Uint8Array[] = [];
+    let handlers: SocketHandlers | undefined;
+    let closed = false;
+    const factory: SocketFactory = (_url, h) => {
+      handlers = h;
+      return {
+        send: (data) => sent.push(data),
+        close: () => {
+          closed = true;
+        },
+        bufferedAmount: 0,
+      };
+    };
+    const c = new Connection({ socketFactory: factory });
+    const connecting = c.connect();
+    await expect.poll(() => handlers !== undefined).toBe(true);
+    await c.close();
+    expect(closed).toBe(true);
+    handlers!.onOpen(); // the socket comes up late anyway
+    await expect(connecting).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' });
+    expect(sent).toEqual([]);
+    expect(c.state).toBe('closed');
+  });
+
+  it('a socket that closes during hello frees the hello and retries', async () => {
+    const opened: SocketHandlers[] = [];
+    const factory: SocketFactory = (_url, h) => {
+      opened.push(h);
+      queueMicrotask(() => h.onOpen());
+      return {
+        send: (data) => {
+          const msg = decodeMessage(data) as { id: number; op: string };
+          if (opened.length === 1) {
+            h.onClose(1006, ''); // the first socket dies before answering hello
+            return;
+          }
+          if (msg.op === 'hello') {
+            const hello = {
+              protocolVersion: 1,
+              server: 'sluice',
+              serverVersion: 't',
+              nodeId: 0,
+              maxFrameBytes: 1 << 20,
+              maxInFlight: 1,
+            };
+            queueMicrotask(() => h.onMessage(encodeMessage({ id: msg.id, ...hello })));
+          } else {
+            queueMicrotask(() => h.onMessage(encodeMessage({ id: msg.id, echo: 'ok' })));
+          }
+        },
+        close: () => queueMicrotask(() => h.onClose(1000, '')),
+        bufferedAmount: 0,
+      };
+    };
+    const c = new Connection({ socketFactory: factory, reconnect: { initialDelayMs: 1, maxDelayMs: 5 } });
+    await c.connect();
+    expect(opened).toHaveLength(2);
+    expect(c.inFlight).toBe(0);
+    // maxInFlight 1: the slot is free for a request.
+    expect(await c.request('fetch', fetchBody('x'))).toMatchObject({ echo: 'ok' });
+    await c.close();
   });
 });

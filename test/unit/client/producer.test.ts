@@ -100,10 +100,12 @@ describe('producer batching', () => {
 
   it('puts several partitions’ batches into one produce request, one batch per partition', async () => {
     const broker = setup(4);
-    const producer = new Producer({ connection: broker, lingerMs: 20 });
-    await producer.sendMany(
+    const producer = new Producer({ connection: broker, lingerMs: 60_000 });
+    const sent = producer.sendMany(
       Array.from({ length: 40 }, (_, i) => ({ topic: 't', partition: i % 4, value: `v${i}` })),
     );
+    await producer.flush(); // one drain sends the four open batches
+    await sent;
     const requests = produceRequests(broker);
     expect(requests).toHaveLength(1);
     const partitions = requests[0]!.topics[0]!.partitions.map((p) => p.partition).sort();
