@@ -14,9 +14,10 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { BrokerConfig, ConfigSource, SettingKey } from '../config.ts';
+import { GroupCoordinator } from '../coordinator/group-coordinator.ts';
 import type { BrokerContext } from '../router/broker-context.ts';
 import { FetchWaiters } from '../router/fetch-waiters.ts';
-import { GroupCoordinator } from '../coordinator/group-coordinator.ts';
+import { KafkaFrontDoor } from '../router/kafka/kafka-front-door.ts';
 import { PartitionEngine } from '../router/partition-engine.ts';
 import { WsFrontDoor } from '../router/ws/ws-front-door.ts';
 import { loadClusterMeta, lockDataDir, ProducerIdAllocator } from './data-dir.ts';
@@ -47,6 +48,7 @@ export class Broker {
   readonly port: number;
   private readonly http: Server;
   private readonly ws: WsFrontDoor;
+  private readonly kafka: KafkaFrontDoor;
   private readonly engine: PartitionEngine;
   private readonly releaseLock: () => void;
   private readonly log: BrokerLogger;
@@ -59,6 +61,7 @@ export class Broker {
     port: number;
     http: Server;
     ws: WsFrontDoor;
+    kafka: KafkaFrontDoor;
     engine: PartitionEngine;
     releaseLock: () => void;
     log: BrokerLogger;
@@ -68,6 +71,7 @@ export class Broker {
     this.port = parts.port;
     this.http = parts.http;
     this.ws = parts.ws;
+    this.kafka = parts.kafka;
     this.engine = parts.engine;
     this.releaseLock = parts.releaseLock;
     this.log = parts.log;
@@ -144,9 +148,16 @@ export class Broker {
         SERVER_VERSION,
         (err) => log.error(`request failed unexpectedly: ${(err as Error)?.stack ?? String(err)}`),
       );
+      const kafka = new KafkaFrontDoor(context, (err) =>
+        log.error(`Kafka request failed unexpectedly: ${(err as Error)?.stack ?? String(err)}`),
+      );
       const port = await listen(http, config.port, config.host);
       advertised.port = port;
-      broker = new Broker({ config, context, port, http, ws, engine, releaseLock: lock.release, log });
+      advertised.kafkaPort = await kafka.listen(config['kafka.port'], config.host).catch((err: unknown) => {
+        http.close();
+        throw err;
+      });
+      broker = new Broker({ config, context, port, http, ws, kafka, engine, releaseLock: lock.release, log });
       broker.ready = true;
       return broker;
     } catch (err) {
@@ -173,7 +184,12 @@ export class Broker {
   private async shutdown(): Promise<void> {
     this.ready = false;
     this.http.close();
-    const unfinished = await this.ws.close(this.config['shutdown.timeout.ms']);
+    const timeoutMs = this.config['shutdown.timeout.ms'];
+    const [wsUnfinished, kafkaUnfinished] = await Promise.all([
+      this.ws.close(timeoutMs),
+      this.kafka.close(timeoutMs),
+    ]);
+    const unfinished = wsUnfinished + kafkaUnfinished;
     if (unfinished > 0)
       this.log.error(`${unfinished} requests were still in flight when the shutdown timeout ran out`);
     this.http.closeAllConnections();

@@ -62,9 +62,12 @@ async function start(options: Record<string, unknown>): Promise<number> {
   // One machine-readable line on stdout, for scripts and tests.
   process.stdout.write(
     `sluice ready ws=${broker.wsUrl} http=http://${broker.context.advertised.host}:${broker.port} ` +
-      `kafka=${broker.context.advertised.host}:${config['kafka.port']} data=${config['data.dir']}\n`,
+      `kafka=${broker.context.advertised.host}:${broker.context.advertised.kafkaPort} data=${config['data.dir']}\n`,
   );
-  logLine('INFO', `ready: WebSocket and HTTP on ${broker.wsUrl}`);
+  logLine(
+    'INFO',
+    `ready: WebSocket and HTTP on ${broker.wsUrl}, Kafka on ${broker.context.advertised.host}:${broker.context.advertised.kafkaPort}`,
+  );
 
   return new Promise<number>((resolve) => {
     let signalled = false;
