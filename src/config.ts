@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs';
 
-type Kind = 'int' | 'bool' | 'string' | 'enum';
+type Kind = 'int' | 'double' | 'bool' | 'string' | 'enum';
 
 export interface SettingSpec {
   kind: Kind;
@@ -241,11 +241,45 @@ export const SETTINGS = {
     max: 2147483647,
     doc: 'On SIGTERM/SIGINT, how long to let in-flight requests finish before closing connections.',
   },
+  // Log compaction (src/storage/log-cleaner.ts).
+  'log.cleaner.enable': {
+    kind: 'bool',
+    default: true,
+    doc: 'Run the log cleaner on partitions whose cleanup.policy includes compact.',
+  },
+  'log.cleaner.backoff.ms': {
+    kind: 'int',
+    default: 15000,
+    min: 1,
+    max: LONG_MAX,
+    doc: 'How long a compacted partition that needed no cleaning waits before it is checked again.',
+  },
+  'log.cleaner.min.cleanable.ratio': {
+    kind: 'double',
+    default: 0.5,
+    min: 0,
+    max: 1,
+    doc: 'Default min.cleanable.dirty.ratio of topics.',
+  },
+  'log.cleaner.delete.retention.ms': {
+    kind: 'int',
+    default: 86400000,
+    min: 0,
+    max: LONG_MAX,
+    doc: 'Default delete.retention.ms of topics.',
+  },
+  'log.cleaner.min.compaction.lag.ms': {
+    kind: 'int',
+    default: 0,
+    min: 0,
+    max: LONG_MAX,
+    doc: 'Default min.compaction.lag.ms of topics.',
+  },
 } as const satisfies Record<string, SettingSpec>;
 
 export type SettingKey = keyof typeof SETTINGS;
 
-type ValueOf<S extends SettingSpec> = S['kind'] extends 'int'
+type ValueOf<S extends SettingSpec> = S['kind'] extends 'int' | 'double'
   ? number
   : S['kind'] extends 'bool'
     ? boolean
@@ -292,6 +326,20 @@ export function parseSetting(key: SettingKey, raw: unknown, where: string): numb
             : Number.NaN;
       if (!Number.isSafeInteger(n))
         throw new ConfigError(`${where}: ${key} must be an integer, got ${JSON.stringify(raw)}`);
+      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
+        throw new ConfigError(`${where}: ${key} must be in [${spec.min}, ${spec.max}], got ${n}`);
+      }
+      return n;
+    }
+    case 'double': {
+      const n =
+        typeof text === 'number'
+          ? text
+          : typeof text === 'string' && /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)
+            ? Number(text)
+            : Number.NaN;
+      if (!Number.isFinite(n))
+        throw new ConfigError(`${where}: ${key} must be a number, got ${JSON.stringify(raw)}`);
       if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
         throw new ConfigError(`${where}: ${key} must be in [${spec.min}, ${spec.max}], got ${n}`);
       }

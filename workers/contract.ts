@@ -173,6 +173,21 @@ export interface PartitionCounters {
   rejectedBatches: number;
 }
 
+/** One partition's log compaction since the last report (see src/storage/log-cleaner.ts). */
+export interface CleanerReport {
+  key: string;
+  /** Bytes of closed segments read and rewritten. */
+  cleanedBytes: number;
+  /** Records dropped: superseded by a newer record with the same key, expired tombstones, keyless. */
+  removedRecords: number;
+  /** Bytes the swapped-in segments saved over the ones they replaced. */
+  reclaimedBytes: number;
+  /** Passes that finished. */
+  passes: number;
+  /** Passes given up (segments changed under them, damaged input, I/O errors). */
+  abandoned: number;
+}
+
 export type WorkerEvent =
   /** A partition's offsets moved (appends, retention, truncation): wakes parked fetches. */
   | { type: 'offsets'; key: string; highWatermark: number; logStartOffset: number }
@@ -187,6 +202,8 @@ export type WorkerEvent =
       processedRequests: number;
       queuedRequests: number;
       fsyncs: number[];
+      /** Partitions the log cleaner worked on since the last report (absent when none). */
+      cleaner?: CleanerReport[];
     };
 
 export interface ToWorker {

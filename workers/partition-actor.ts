@@ -8,11 +8,17 @@
  * acknowledged when it completes, without holding up the mailbox: that is what lets one fsync cover
  * every append that arrived meanwhile (group commit).
  *
+ * Log compaction runs through the same mailbox, so it never interleaves with an append to this
+ * partition: the host starts a pass (`startCleaning`), the actor runs one bounded step per turn
+ * (PartitionLog.clean) and queues the next step only after yielding to the event loop, so requests
+ * to this partition and to the other partitions of the worker are served between steps.
+ *
  * Worker-thread only.
  */
 import fs from 'node:fs';
 import { type ErrorData, errorData, toErrorData } from '../src/errors.ts';
 import { type AppendOutcome, PartitionLog, type PreparedBatch, prepareBatch } from '../src/storage/log.ts';
+import type { CleanProgress } from '../src/storage/log-cleaner.ts';
 import type { LogConfig } from '../src/storage/log-config.ts';
 import type { AppendReply, AppendRequest, PartitionCounters, ReadReply, WorkerRequest } from './contract.ts';
 
@@ -28,6 +34,10 @@ export interface ActorHost {
   retained(key: string, deletedSegments: number, deletedBytes: number): void;
   /** The actor closed or deleted its partition and leaves the host. */
   removed(key: string): void;
+  /** A cleaning step ran on this partition. */
+  cleaned(key: string, progress: CleanProgress): void;
+  /** This partition's cleaning pass ended (finished, abandoned, failed, or the partition closed). */
+  cleanerIdle(key: string): void;
 }
 
 interface AppendTask {
@@ -44,7 +54,12 @@ interface OpTask {
   req: Exclude<WorkerRequest, AppendRequest>;
 }
 
-type Task = AppendTask | OpTask;
+/** One step of a cleaning pass (internal: the host starts passes, the actor continues them). */
+interface CleanTask {
+  kind: 'clean';
+}
+
+type Task = AppendTask | OpTask | CleanTask;
 
 export function emptyCounters(): PartitionCounters {
   return {
@@ -68,6 +83,10 @@ export class PartitionActor {
   counters: PartitionCounters = emptyCounters();
   /** Resolves once the mailbox is empty (used by shutdown). */
   private idleWaiters: (() => void)[] = [];
+  /** A cleaning pass is scheduled or in progress. */
+  private cleaning = false;
+  /** Do not ask the cleaner before this time (log.cleaner.backoff.ms after a "nothing to do"). */
+  private nextCleanCheck = 0;
 
   constructor(key: string, dir: string, config: LogConfig, host: ActorHost) {
     this.key = key;
@@ -128,6 +147,31 @@ export class PartitionActor {
     this.log?.tick(now);
   }
 
+  /**
+   * The dirty ratio when this partition needs a cleaning pass now (the host cleans the dirtiest
+   * first), else undefined. Cheap: segment sizes only.
+   */
+  cleanerDue(now: number): number | undefined {
+    const log = this.log;
+    const config = this.config;
+    if (!log || this.cleaning || log.failure || !config.cleanerEnable) return undefined;
+    if (!config.cleanupPolicy.includes('compact') || now < this.nextCleanCheck) return undefined;
+    const status = log.cleanerStatus(now);
+    if (!status.needsCleaning) {
+      this.nextCleanCheck = now + config.cleanerBackoffMs;
+      return undefined;
+    }
+    return status.dirtyRatio;
+  }
+
+  /** Start a cleaning pass: its steps go through the mailbox like any request. */
+  startCleaning(): void {
+    if (this.cleaning) return;
+    this.cleaning = true;
+    this.queue.push({ kind: 'clean' });
+    if (!this.running) void this.process();
+  }
+
   takeCounters(): PartitionCounters {
     const c = this.counters;
     this.counters = emptyCounters();
@@ -149,6 +193,9 @@ export class PartitionActor {
             this.queue.shift();
           }
           this.appendRun(run);
+        } else if (head.kind === 'clean') {
+          this.queue.shift();
+          await this.cleanStep();
         } else {
           this.queue.shift();
           try {
@@ -214,11 +261,52 @@ export class PartitionActor {
     } else {
       for (const a of acks) this.host.acked(a.id, a.value);
     }
-    if (log.failure)
-      this.queue.unshift({
-        kind: 'op',
-        req: { op: 'open', id: -1, key: this.key, dir: this.dir, config: this.config },
+    if (log.failure) this.reopenAfterFailure();
+  }
+
+  private async cleanStep(): Promise<void> {
+    const log = this.log;
+    if (!log || !this.cleaning) return this.cleaningEnded(false);
+    let progress: CleanProgress;
+    try {
+      progress = await log.clean();
+    } catch (err) {
+      const message = (err as Error).message;
+      console.error(`sluice worker: cleaning ${this.key} failed: ${message}`);
+      this.host.cleaned(this.key, {
+        done: true,
+        cleanedBytes: 0,
+        removedRecords: 0,
+        reclaimedBytes: 0,
+        swappedGroups: 0,
+        abandoned: message,
       });
+      this.cleaningEnded(true);
+      if (log.failure) this.reopenAfterFailure();
+      return;
+    }
+    this.host.cleaned(this.key, progress);
+    if (progress.done) return this.cleaningEnded(progress.abandoned !== undefined);
+    // Yield before the next step: whatever arrived meanwhile, for any partition, goes first.
+    setImmediate(() => {
+      if (this.log !== log || !this.cleaning) return this.cleaningEnded(false);
+      this.queue.push({ kind: 'clean' });
+      if (!this.running) void this.process();
+    });
+  }
+
+  private cleaningEnded(backOff: boolean): void {
+    if (!this.cleaning) return;
+    this.cleaning = false;
+    if (backOff) this.nextCleanCheck = Date.now() + this.config.cleanerBackoffMs;
+    this.host.cleanerIdle(this.key);
+  }
+
+  private reopenAfterFailure(): void {
+    this.queue.unshift({
+      kind: 'op',
+      req: { op: 'open', id: -1, key: this.key, dir: this.dir, config: this.config },
+    });
   }
 
   private async runOp(req: Exclude<WorkerRequest, AppendRequest>): Promise<void> {
@@ -242,6 +330,7 @@ export class PartitionActor {
       case 'close': {
         await this.log?.close();
         this.log = undefined;
+        this.cleaningEnded(false);
         this.host.removed(this.key);
         this.host.reply(req.id, null);
         return;
@@ -250,6 +339,7 @@ export class PartitionActor {
         if (this.log) await this.log.deleteLog();
         else fs.rmSync(req.dir, { recursive: true, force: true });
         this.log = undefined;
+        this.cleaningEnded(false);
         this.host.removed(this.key);
         this.host.reply(req.id, null);
         return;

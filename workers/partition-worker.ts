@@ -6,13 +6,21 @@
  * Batching: replies, events and the buffers to transfer are collected and posted once per
  * event-loop turn (setImmediate), so one postMessage carries many replies; the main thread batches
  * requests the same way.
+ *
+ * Log compaction: on every tick the host asks its compacted partitions whether they need cleaning
+ * (each asks its log at most every log.cleaner.backoff.ms while the answer is no) and starts a pass
+ * on the dirtiest one, one pass at a time per worker (Kafka's single cleaner thread, per worker).
+ * The pass runs in bounded steps through that partition's mailbox; its figures go out with the
+ * periodic report.
  */
 import { performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
 import { type ErrorData, errorData } from '../src/errors.ts';
+import type { CleanProgress } from '../src/storage/log-cleaner.ts';
 import {
   ACK_FIELDS,
   type AppendReply,
+  type CleanerReport,
   type FromWorker,
   type HostReady,
   type HostTask,
@@ -39,6 +47,9 @@ class WorkerHost implements ActorHost {
   private processed = 0;
   private fsyncs: number[] = [];
   private retentionDeleted: { key: string; deletedSegments: number; deletedBytes: number }[] = [];
+  private cleanerReports = new Map<string, CleanerReport>();
+  /** The partition whose cleaning pass is in progress, if any. */
+  private cleaning: string | undefined;
   private elu = performance.eventLoopUtilization();
   private timers: NodeJS.Timeout[] = [];
   private finished: (() => void) | undefined;
@@ -127,6 +138,41 @@ class WorkerHost implements ActorHost {
 
   removed(key: string): void {
     this.actors.delete(key);
+    if (this.cleaning === key) this.cleaning = undefined;
+  }
+
+  cleaned(key: string, progress: CleanProgress): void {
+    let r = this.cleanerReports.get(key);
+    if (!r) {
+      r = { key, cleanedBytes: 0, removedRecords: 0, reclaimedBytes: 0, passes: 0, abandoned: 0 };
+      this.cleanerReports.set(key, r);
+    }
+    r.cleanedBytes += progress.cleanedBytes;
+    r.removedRecords += progress.removedRecords;
+    r.reclaimedBytes += progress.reclaimedBytes;
+    if (progress.abandoned !== undefined) r.abandoned++;
+    else if (progress.done) r.passes++;
+  }
+
+  cleanerIdle(key: string): void {
+    if (this.cleaning === key) this.cleaning = undefined;
+  }
+
+  /** Start a cleaning pass on the dirtiest partition that needs one, unless a pass is running. */
+  private scheduleCleaning(now: number): void {
+    if (this.cleaning !== undefined) return;
+    let dirtiest: PartitionActor | undefined;
+    let ratio = -1;
+    for (const actor of this.actors.values()) {
+      const due = actor.cleanerDue(now);
+      if (due !== undefined && due > ratio) {
+        dirtiest = actor;
+        ratio = due;
+      }
+    }
+    if (!dirtiest) return;
+    this.cleaning = dirtiest.key;
+    dirtiest.startCleaning();
   }
 
   private schedule(): void {
@@ -163,6 +209,7 @@ class WorkerHost implements ActorHost {
       const log = actor.partitionLog;
       if (log) partitions.push({ key: actor.key, stats: log.stats(), counters: actor.takeCounters() });
     }
+    this.scheduleCleaning(now);
     const elu = performance.eventLoopUtilization(this.elu);
     this.elu = performance.eventLoopUtilization();
     this.events.push({
@@ -175,7 +222,9 @@ class WorkerHost implements ActorHost {
       processedRequests: this.processed,
       queuedRequests: queued,
       fsyncs: this.fsyncs,
+      ...(this.cleanerReports.size > 0 ? { cleaner: [...this.cleanerReports.values()] } : {}),
     });
+    this.cleanerReports = new Map();
     this.retentionDeleted = [];
     this.fsyncs = [];
     this.processed = 0;

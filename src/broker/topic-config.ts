@@ -11,7 +11,7 @@ import type { ConfigEntry } from '../protocol/wire/ops.ts';
 import { DEFAULT_LOG_CONFIG, type LogConfig } from '../storage/log-config.ts';
 
 interface TopicConfigSpec {
-  kind: 'int' | 'enum';
+  kind: 'int' | 'double' | 'enum';
   /** The broker setting that provides the default, if any. */
   brokerKey?: SettingKey;
   /** Kafka's default when no broker setting applies. */
@@ -30,10 +30,30 @@ export const TOPIC_CONFIGS = {
   'cleanup.policy': {
     kind: 'enum',
     brokerKey: 'log.cleanup.policy',
-    // Log compaction is not implemented yet: refusing `compact` is better than accepting it and
-    // silently keeping every record.
-    choices: ['delete'],
-    doc: 'delete: retention by time and size (compaction is not supported yet).',
+    // A comma-separated list in Kafka: `delete,compact` is accepted and stored as `compact,delete`.
+    choices: ['delete', 'compact', 'compact,delete'],
+    doc: 'delete: retention by time and size; compact: keep the newest record per key (log compaction); compact,delete: both.',
+  },
+  'min.cleanable.dirty.ratio': {
+    kind: 'double',
+    brokerKey: 'log.cleaner.min.cleanable.ratio',
+    min: 0,
+    max: 1,
+    doc: 'Compact once the uncleaned part of the log is at least this fraction of the cleanable log.',
+  },
+  'delete.retention.ms': {
+    kind: 'int',
+    brokerKey: 'log.cleaner.delete.retention.ms',
+    min: 0,
+    max: LONG_MAX,
+    doc: 'How long a tombstone (null value) stays after compaction first sees it, so consumers can read the delete.',
+  },
+  'min.compaction.lag.ms': {
+    kind: 'int',
+    brokerKey: 'log.cleaner.min.compaction.lag.ms',
+    min: 0,
+    max: LONG_MAX,
+    doc: 'A record stays uncompacted at least this long (by the newest timestamp of its segment).',
   },
   'retention.ms': {
     kind: 'int',
@@ -139,6 +159,21 @@ export function validateTopicConfig(key: string, value: string): string {
     }
     return String(n);
   }
+  if (spec.kind === 'double') {
+    const n = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text) ? Number(text) : Number.NaN;
+    if (
+      !Number.isFinite(n) ||
+      (spec.min !== undefined && n < spec.min) ||
+      (spec.max !== undefined && n > spec.max)
+    ) {
+      throw new SluiceError(
+        'INVALID_CONFIG',
+        `${key} must be a number in [${spec.min}, ${spec.max}], got "${value}"`,
+      );
+    }
+    return String(n);
+  }
+  if (key === 'cleanup.policy') return normalizeCleanupPolicy(text);
   if (!spec.choices?.includes(text)) {
     throw new SluiceError(
       'INVALID_CONFIG',
@@ -146,6 +181,19 @@ export function validateTopicConfig(key: string, value: string): string {
     );
   }
   return text;
+}
+
+/** `compact`, `delete`, or both in either order and with any spacing → the canonical spelling. */
+function normalizeCleanupPolicy(text: string): string {
+  const parts = new Set(text.split(',').map((p) => p.trim()));
+  const known = [...parts].every((p) => p === 'compact' || p === 'delete');
+  if (!known || parts.size === 0 || text.split(',').length !== parts.size) {
+    throw new SluiceError(
+      'INVALID_CONFIG',
+      `cleanup.policy must be delete, compact or compact,delete, got "${text}"`,
+    );
+  }
+  return parts.size === 2 ? 'compact,delete' : [...parts][0]!;
 }
 
 /** Validate a whole override map (createTopics / alterConfigs). */
@@ -216,6 +264,11 @@ export function toLogConfig(overrides: Record<string, string>, broker: BrokerCon
     flushMessages: Number(c['flush.messages']),
     flushMs: Number(c['flush.ms']),
     producerIdExpirationMs: broker['producer.id.expiration.ms'],
+    minCleanableDirtyRatio: Number(c['min.cleanable.dirty.ratio']),
+    deleteRetentionMs: Number(c['delete.retention.ms']),
+    minCompactionLagMs: Number(c['min.compaction.lag.ms']),
+    cleanerEnable: broker['log.cleaner.enable'],
+    cleanerBackoffMs: broker['log.cleaner.backoff.ms'],
   };
 }
 

@@ -31,6 +31,18 @@ export interface LogConfig {
   cleanupPolicy: 'delete' | 'compact' | 'compact,delete';
   /** producer.id.expiration.ms: forget idempotent producers idle for this long. */
   producerIdExpirationMs: number;
+  /** min.cleanable.dirty.ratio: clean once dirty bytes / (clean + dirty bytes) reaches this (0–1). */
+  minCleanableDirtyRatio: number;
+  /** delete.retention.ms: how long a tombstone survives after the cleaner first processed it. */
+  deleteRetentionMs: number;
+  /** min.compaction.lag.ms: a record stays uncompacted at least this long (by its segment's newest timestamp). */
+  minCompactionLagMs: number;
+  /**
+   * log.cleaner.enable and log.cleaner.backoff.ms: broker-wide, but carried here because a worker
+   * learns settings only through each partition's open/reconfigure.
+   */
+  cleanerEnable: boolean;
+  cleanerBackoffMs: number;
 }
 
 export const DEFAULT_LOG_CONFIG: LogConfig = {
@@ -46,4 +58,9 @@ export const DEFAULT_LOG_CONFIG: LogConfig = {
   flushMs: NEVER,
   cleanupPolicy: 'delete',
   producerIdExpirationMs: 86400000,
+  minCleanableDirtyRatio: 0.5,
+  deleteRetentionMs: 86400000,
+  minCompactionLagMs: 0,
+  cleanerEnable: true,
+  cleanerBackoffMs: 15000,
 };

@@ -7,7 +7,9 @@
  *
  * Invariants: batches are whole and pass their CRC in [0, size); their offsets increase (and are
  * contiguous unless the log is compacted); every batch offset is within [baseOffset, baseOffset + 2^31).
- * `nextOffset` is one past the last offset of the last batch.
+ * `nextOffset` is one past the last offset of the last batch. A segment written by the log cleaner
+ * (log-cleaner.ts) holds thinned batches: same baseOffset and lastOffsetDelta, fewer records, so
+ * recovery validates batches with the relaxed stored-batch checks (the CRC is still checked).
  *
  * Owned by the worker thread that owns the partition; file I/O is synchronous on that thread
  * (page-cache writes take microseconds; fsync is the one asynchronous operation).
@@ -16,13 +18,13 @@ import fs from 'node:fs';
 import {
   BATCH_HEADER_SIZE,
   BatchField,
-  checkBatch,
+  checkStoredBatch,
   LOG_OVERHEAD,
-  summarizeRecords,
+  summarizeStoredRecords,
 } from '../protocol/kafka/record-batch.ts';
 import { BatchScanner, readInt64, type ScannedBatch } from './batch-scanner.ts';
 import { OffsetIndex } from './offset-index.ts';
-import { segmentPaths } from './segment-files.ts';
+import { CLEANED_SUFFIX, segmentPaths } from './segment-files.ts';
 import { TimeIndex } from './time-index.ts';
 
 /** Header bytes needed to step from batch to batch: up to and including lastOffsetDelta. */
@@ -93,6 +95,24 @@ export class LogSegment {
   static create(dir: string, baseOffset: number, config: SegmentConfig): LogSegment {
     const paths = segmentPaths(dir, baseOffset);
     const fd = fs.openSync(paths.log, 'wx+');
+    return new LogSegment(
+      baseOffset,
+      paths,
+      fd,
+      OffsetIndex.create(paths.index, baseOffset, config.maxIndexBytes),
+      TimeIndex.create(paths.timeIndex, baseOffset, config.maxIndexBytes),
+      config,
+    );
+  }
+
+  /**
+   * A new empty segment written to `<base>.log.cleaned` (and `.index.cleaned`, `.timeindex.cleaned`):
+   * the log cleaner's output, which cleaner-swap.ts later renames into place. Leftovers of an
+   * abandoned attempt at the same names are replaced.
+   */
+  static createCleaned(dir: string, baseOffset: number, config: SegmentConfig): LogSegment {
+    const paths = segmentPaths(dir, baseOffset, CLEANED_SUFFIX);
+    const fd = fs.openSync(paths.log, 'w+');
     return new LogSegment(
       baseOffset,
       paths,
@@ -330,14 +350,14 @@ export class LogSegment {
         break;
       }
       const bytes = scanner.cached(b.position, b.position + b.size) ?? this.readAt(b.position, b.size);
-      const invalid = checkBatch(bytes, 0, bytes.length);
+      const invalid = checkStoredBatch(bytes, 0, bytes.length);
       if (invalid) {
         reason = `batch at byte ${position}: ${invalid.message}`;
         break;
       }
       let maxTimestamp: number;
       try {
-        maxTimestamp = (await summarizeRecords(bytes)).maxTimestamp;
+        maxTimestamp = (await summarizeStoredRecords(bytes)).maxTimestamp;
       } catch (err) {
         reason = `batch at byte ${position}: ${(err as Error).message}`;
         break;
@@ -395,6 +415,19 @@ export class LogSegment {
     fs.fdatasyncSync(this.fd);
   }
 
+  /** fsync the log and both index files (the cleaner's output, before it is committed). */
+  fsyncAllSync(): void {
+    fs.fdatasyncSync(this.fd);
+    for (const p of [this.paths.index, this.paths.timeIndex]) {
+      const fd = fs.openSync(p, 'r');
+      try {
+        fs.fdatasyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+  }
+
   /** fsync the log on the libuv thread pool, so the worker keeps serving other partitions. */
   fsync(): Promise<void> {
     if (this.fd < 0) return Promise.resolve();
@@ -417,6 +450,11 @@ export class LogSegment {
 
   close(): void {
     this.seal();
+    this.closeFd();
+  }
+
+  /** Let go of the descriptor without touching the files (the cleaner has replaced them). */
+  release(): void {
     this.closeFd();
   }
 

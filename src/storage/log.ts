@@ -15,6 +15,11 @@
  * offsets and writes a run of prepared batches with one vectored write (synchronous). The caller
  * (the partition actor) keeps batches in arrival order between the two.
  *
+ * Compaction (`cleanup.policy` with `compact`): a LogCleaner (log-cleaner.ts) rewrites closed
+ * segments in bounded steps that the owner runs through the partition's mailbox (`clean`); open()
+ * first finishes or rolls back a swap a crash interrupted (cleaner-swap.ts). Retention, DeleteRecords
+ * and truncation bump `layoutVersion`, which makes a pass in progress start over.
+ *
  * Flush policy (Kafka's): by default data goes to the page cache only (a killed process loses
  * nothing acknowledged); `flush.messages` makes appends that reach the threshold wait for an fsync,
  * `flush.ms` fsyncs in the background. fsyncs use group commit: while one runs, every append that
@@ -39,7 +44,15 @@ import {
   summarizeRecords,
   summarizeRecordsSync,
 } from '../protocol/kafka/record-batch.ts';
-import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
+import { hasCleanerCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint.ts';
+import { fsyncDirectory, recoverCleanerFiles } from './cleaner-swap.ts';
+import {
+  type CleanerStatus,
+  type CleanerTarget,
+  type CleanOptions,
+  type CleanProgress,
+  LogCleaner,
+} from './log-cleaner.ts';
 import type { LogConfig } from './log-config.ts';
 import { LogSegment, type SegmentAppend, type SegmentConfig } from './log-segment.ts';
 import { ProducerStateManager } from './producer-state.ts';
@@ -123,6 +136,10 @@ export interface OpenReport {
   deletedSegments: number;
   /** Why a scan stopped early, if one did. */
   reasons: string[];
+  /** Cleaner swaps a crash had interrupted after their commit point, completed on open. */
+  completedSwaps?: number;
+  /** Leftover cleaner files (uncommitted `.cleaned`, stray `.swap`) deleted on open. */
+  removedCleanerFiles?: number;
 }
 
 export interface RetentionResult {
@@ -169,6 +186,9 @@ export class PartitionLog {
   private readonly dirty = new Set<LogSegment>();
   private flushRunning: Promise<void> | undefined;
   private flushQueued: Deferred | undefined;
+  private readonly cleaner: LogCleaner;
+  /** Bumped when anything but the cleaner removes or cuts segments (a cleaning pass then restarts). */
+  private layoutVersion = 0;
   /** Set after an I/O error: the partition must be closed and reopened (recovery repairs it). */
   failure: ErrorData | undefined;
   private closed = false;
@@ -193,14 +213,18 @@ export class PartitionLog {
     this.now = options.now ?? Date.now;
     this.onFsync = options.onFsync;
     this.lastFlushTime = this.now();
+    this.cleaner = new LogCleaner(this.cleanerTarget());
   }
 
   /** Open (or create) the log in `dir`, recovering it if it was not closed cleanly. */
   static async open(dir: string, config: LogConfig, options: LogOptions = {}): Promise<PartitionLog> {
     const now = options.now ?? Date.now;
     fs.mkdirSync(dir, { recursive: true });
+    for (const name of fs.readdirSync(dir))
+      if (name.endsWith('.tmp')) fs.rmSync(path.join(dir, name), { force: true });
+    // Before the segments are listed: finish a committed cleaner swap, drop uncommitted output.
+    const swaps = recoverCleanerFiles(dir);
     const names = fs.readdirSync(dir);
-    for (const name of names) if (name.endsWith('.tmp')) fs.rmSync(path.join(dir, name), { force: true });
 
     const markerPath = path.join(dir, CLEAN_SHUTDOWN_FILE);
     const clean = fs.existsSync(markerPath);
@@ -212,7 +236,8 @@ export class PartitionLog {
     }
     const checkpoint = readCheckpoint(dir) ?? { logStartOffset: 0, recoveryPoint: 0 };
     const segConfig = segmentConfig(config);
-    const requireContiguous = !config.cleanupPolicy.includes('compact');
+    // A log that was ever cleaned has gaps between batches, even if it is no longer compacted.
+    const requireContiguous = !config.cleanupPolicy.includes('compact') && !hasCleanerCheckpoint(dir);
 
     const baseOffsets = names
       .map((n) => parseOffsetFileName(n, LOG_SUFFIX))
@@ -232,6 +257,8 @@ export class PartitionLog {
       deletedSegments: 0,
       reasons: [],
     };
+    if (swaps.completed > 0) report.completedSwaps = swaps.completed;
+    if (swaps.removedFiles > 0) report.removedCleanerFiles = swaps.removedFiles;
     const segments: LogSegment[] = [];
     if (baseOffsets.length === 0) {
       segments.push(LogSegment.create(dir, checkpoint.logStartOffset, segConfig));
@@ -578,10 +605,12 @@ export class PartitionLog {
     let count = 0;
     const { retentionMs, retentionBytes } = this.config;
     if (retentionMs >= 0) {
-      while (count < this.segments.length) {
-        const s = this.segments[count]!;
+      for (let i = 0; i < this.segments.length; i++) {
+        const s = this.segments[i]!;
+        // A closed segment compaction emptied neither expires nor stops the expired ones after it.
+        if (s.isEmpty && i < this.segments.length - 1) continue;
         if (s.isEmpty || s.maxTimestamp < 0 || now - s.maxTimestamp <= retentionMs) break;
-        count++;
+        count = i + 1;
       }
     }
     if (retentionBytes >= 0) {
@@ -594,6 +623,7 @@ export class PartitionLog {
       }
     }
     if (count === 0) return result;
+    this.layoutVersion++;
     if (count === this.segments.length) this.roll();
     for (const s of this.segments.splice(0, count)) {
       result.deletedBytes += s.size;
@@ -616,6 +646,7 @@ export class PartitionLog {
     }
     if (offset <= this.logStartOffset) return this.logStartOffset;
     this.logStartOffset = offset;
+    this.layoutVersion++;
     while (this.segments.length > 1 && this.segments[0]!.nextOffset <= offset) {
       const s = this.segments.shift()!;
       this.dirty.delete(s);
@@ -633,6 +664,7 @@ export class PartitionLog {
     if (offset >= this.logEndOffset) return this.logEndOffset;
     if (offset < this.logStartOffset)
       throw new SluiceError('OFFSET_OUT_OF_RANGE', `cannot truncate below the log start`);
+    this.layoutVersion++;
     while (this.segments.length > 1 && this.active.baseOffset >= offset) {
       const s = this.segments.pop()!;
       this.dirty.delete(s);
@@ -641,6 +673,7 @@ export class PartitionLog {
     this.active.truncateTo(offset);
     this.producers.truncateTo(this.logEndOffset);
     this.producers.deleteAllSnapshots();
+    this.cleaner.truncated(this.logEndOffset);
     if (this.recoveryPoint > this.logEndOffset) this.recoveryPoint = this.logEndOffset;
     this.dirty.add(this.active);
     this.writeCheckpoint();
@@ -665,6 +698,7 @@ export class PartitionLog {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.cleaner.abandon();
     await this.flushRunning?.catch(() => {});
     if (this.failure) {
       // Not clean: leave no marker, so the next open recovers the files.
@@ -686,9 +720,71 @@ export class PartitionLog {
   /** Close without the clean-shutdown marker and delete the partition directory. */
   async deleteLog(): Promise<void> {
     this.closed = true;
+    this.cleaner.abandon();
     await this.flushRunning?.catch(() => {});
     for (const s of this.segments) s.delete();
     fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** How dirty the log is and whether it needs cleaning now (see log-cleaner.ts); cheap. */
+  cleanerStatus(now = this.now()): CleanerStatus {
+    return this.cleaner.status(now);
+  }
+
+  /** True while a cleaning pass is in progress (between its steps). */
+  get cleaning(): boolean {
+    return this.cleaner.running;
+  }
+
+  /**
+   * One bounded step of log compaction, starting a pass when the log needs one (or `force`).
+   * Call again until `done`; the caller (the partition's mailbox) serialises it with appends.
+   */
+  async clean(options: CleanOptions = {}): Promise<CleanProgress> {
+    if (this.closed || this.failure) {
+      return { done: true, cleanedBytes: 0, removedRecords: 0, reclaimedBytes: 0, swappedGroups: 0 };
+    }
+    try {
+      return await this.cleaner.step(this.now(), options);
+    } catch (err) {
+      // A swap failed past its commit point: reopening finishes it (cleaner-swap.ts).
+      this.failure = errorData('KAFKA_STORAGE_ERROR', `log cleaner: ${(err as Error).message}`);
+      throw new SluiceError('KAFKA_STORAGE_ERROR', this.failure.message);
+    }
+  }
+
+  /** The cleaner's view of this log: segments, settings, and the swap of cleaned groups. */
+  private cleanerTarget(): CleanerTarget {
+    const log = this;
+    return {
+      dir: this.dir,
+      get config() {
+        return log.config;
+      },
+      get segmentConfig() {
+        return segmentConfig(log.config);
+      },
+      get segments() {
+        return log.segments;
+      },
+      get logStartOffset() {
+        return log.logStartOffset;
+      },
+      get layoutVersion() {
+        return log.layoutVersion;
+      },
+      replaceSegments: (old, fresh) => {
+        const at = this.segments.indexOf(old[0]!);
+        if (at < 0 || old.some((s, i) => this.segments[at + i] !== s))
+          throw new Error('cleaned segments are no longer in the log');
+        this.segments.splice(at, old.length, fresh);
+        for (const s of old) {
+          this.dirty.delete(s);
+          s.release();
+        }
+      },
+      snapshotProducers: () => this.producers.takeSnapshot(this.logEndOffset),
+    };
   }
 
   private writeCheckpoint(): void {
@@ -742,15 +838,6 @@ export function prepareBatch(bytes: Uint8Array, config: LogConfig): PreparedBatc
 
 function segmentConfig(config: LogConfig): SegmentConfig {
   return { indexIntervalBytes: config.indexIntervalBytes, maxIndexBytes: config.segmentIndexBytes };
-}
-
-function fsyncDirectory(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 /** The first record at or above `minOffset` whose timestamp is ≥ target (rare DeleteRecords case). */

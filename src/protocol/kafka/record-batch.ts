@@ -27,6 +27,11 @@
  * recordsCount ≥ 1 and lastOffsetDelta = recordsCount − 1; offset deltas are 0 … n−1 in order; the
  * n records fill the (decompressed) section exactly. Timestamp deltas may be negative (kafkajs
  * bases its deltas on approximate header timestamps), so the header's base/max are hints only.
+ * A batch thinned by log compaction (read back from a compacted log) keeps baseOffset and
+ * lastOffsetDelta but holds fewer records, with gaps in their offset deltas; checkStoredBatch and
+ * summarizeStoredRecords accept exactly that relaxation. With attribute bit 6 (delete horizon) set,
+ * baseTimestamp holds the time after which its tombstones may be removed (Kafka's KIP-534), and the
+ * records' timestamp deltas are relative to it.
  *
  * Pure code, no I/O, any thread, browser-safe: codecs are loaded lazily from compression.ts (Node)
  * or supplied with `useCompressionCodecs`. int64 fields are numbers (hi·2^32 + lo, exact to 2^53).
@@ -252,6 +257,50 @@ export function checkBatch(buf: Uint8Array, pos = 0, end = buf.length): ErrorDat
       `lastOffsetDelta ${lastOffsetDelta} does not match recordsCount ${count}`,
     );
   }
+  return undefined;
+}
+
+/**
+ * checkBatch for a batch read back from a log, which log compaction may have thinned: the records
+ * kept keep their offsets, so a cleaned batch keeps its baseOffset and lastOffsetDelta while
+ * recordsCount drops (1 ≤ recordsCount ≤ lastOffsetDelta + 1). Everything else (length, magic, CRC,
+ * codec) is checked as strictly as checkBatch does. Returns undefined when valid.
+ */
+export function checkStoredBatch(buf: Uint8Array, pos = 0, end = buf.length): ErrorData | undefined {
+  if (!(pos >= 0 && end <= buf.length && end - pos >= BATCH_HEADER_SIZE)) return checkBatch(buf, pos, end);
+  const error = checkBatchHeaderAndCrc(buf, pos, end);
+  if (error) return error;
+  const count = readInt32(buf, pos + BatchField.recordsCount);
+  const lastOffsetDelta = readInt32(buf, pos + BatchField.lastOffsetDelta);
+  if (count < 1) return errorData('INVALID_RECORD', `Record batch holds ${count} records`);
+  if (lastOffsetDelta < 0 || count > lastOffsetDelta + 1) {
+    return errorData(
+      'INVALID_RECORD',
+      `recordsCount ${count} does not fit lastOffsetDelta ${lastOffsetDelta}`,
+    );
+  }
+  return undefined;
+}
+
+/** The length, magic, CRC and codec checks of checkBatch (no record-count rule). */
+function checkBatchHeaderAndCrc(buf: Uint8Array, pos: number, end: number): ErrorData | undefined {
+  const size = end - pos;
+  const batchLength = readInt32(buf, pos + BatchField.batchLength);
+  if (batchLength + LOG_OVERHEAD !== size) {
+    return errorData(
+      'CORRUPT_MESSAGE',
+      `Record batch length ${batchLength} does not match its ${size} bytes`,
+    );
+  }
+  const magic = buf[pos + BatchField.magic]!;
+  if (magic !== MAGIC_V2)
+    return errorData('CORRUPT_MESSAGE', `Record batch magic ${magic}, expected ${MAGIC_V2}`);
+  const stored = readUint32(buf, pos + BatchField.crc);
+  const computed = crc32cRange(buf, pos + BatchField.attributes, end);
+  if (stored !== computed) return errorData('CORRUPT_MESSAGE', 'Record batch CRC mismatch');
+  const codec = attributesCodec(readInt16(buf, pos + BatchField.attributes));
+  if (codec > Compression.zstd)
+    return errorData('UNSUPPORTED_COMPRESSION_TYPE', `Unsupported compression codec ${codec}`);
   return undefined;
 }
 
@@ -607,6 +656,50 @@ export function summarizeRecordsSync(batch: Uint8Array): RecordsSummary {
  */
 export async function summarizeRecords(batch: Uint8Array, maxBytes?: number): Promise<RecordsSummary> {
   return summarize(await openRecordCursor(batch, maxBytes));
+}
+
+/**
+ * summarize for a stored batch that log compaction may have thinned: offset deltas strictly
+ * increase and stay within [0, lastOffsetDelta] (gaps allowed), recordsCount records fill the
+ * section exactly. A batch as a producer sent it passes too.
+ */
+function summarizeStored(cursor: RecordCursor, lastOffsetDelta: number): RecordsSummary {
+  if (cursor.recordsCount < 1) throw invalid(`Record batch holds ${cursor.recordsCount} records`);
+  let maxTimestamp = 0;
+  let offsetDeltaOfMaxTimestamp = 0;
+  let allKeysPresent = true;
+  let previous = -1;
+  while (cursor.next()) {
+    const delta = cursor.offsetDelta;
+    if (delta <= previous || delta > lastOffsetDelta) {
+      throw invalid(
+        `Record ${cursor.count - 1} has offsetDelta ${delta} (previous ${previous}, last ${lastOffsetDelta})`,
+      );
+    }
+    previous = delta;
+    if (cursor.count === 1 || cursor.timestamp > maxTimestamp) {
+      maxTimestamp = cursor.timestamp;
+      offsetDeltaOfMaxTimestamp = delta;
+    }
+    if (cursor.keyLength < 0) allKeysPresent = false;
+  }
+  if (cursor.count !== cursor.recordsCount) {
+    throw invalid(`Record batch declares ${cursor.recordsCount} records but holds ${cursor.count}`);
+  }
+  if (cursor.position !== cursor.section.length) {
+    throw invalid(`Record batch holds bytes after its ${cursor.recordsCount} records`);
+  }
+  return { maxTimestamp, offsetDeltaOfMaxTimestamp, allKeysPresent };
+}
+
+/**
+ * summarizeRecords for a batch read back from a log (recovery, index rebuilds): accepts the offset
+ * gaps log compaction leaves inside a batch (see checkStoredBatch), rejects everything else
+ * summarizeRecords rejects.
+ */
+export async function summarizeStoredRecords(batch: Uint8Array, maxBytes?: number): Promise<RecordsSummary> {
+  const cursor = await openRecordCursor(batch, maxBytes);
+  return summarizeStored(cursor, readInt32(batch, BatchField.lastOffsetDelta));
 }
 
 /** The first record (in offset order) whose timestamp is ≥ `timestamp`, or undefined. */
