@@ -141,6 +141,18 @@ describe('Fetch', () => {
       [0, 5, 10],
       [0, 5, 10],
     ]);
+    // A partition_max_bytes below one batch still gives each partition its first batch, whole.
+    const tiny = await fetchParts(
+      fetchRequest(
+        topic,
+        [
+          { partition: 0, fetchOffset: 0, partitionMaxBytes: 1 },
+          { partition: 1, fetchOffset: 0, partitionMaxBytes: 1 },
+        ],
+        { maxBytes: 64 << 20 },
+      ),
+    );
+    expect(tiny.map((p) => batchOffsets(p.records))).toEqual([[0], [0]]);
   });
 
   it('answers an empty fetch at the high watermark after max_wait, within it', async () => {

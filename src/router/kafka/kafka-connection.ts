@@ -281,6 +281,7 @@ export class KafkaConnection {
 
   /** Write every finished response at the head of the queue. */
   private flush(): void {
+    if (this.ending) return; // the connection is closing: what is left goes unanswered
     let head = this.queue[0];
     if (head === undefined || head.state === 'pending') {
       if (this.heldBytes > this.limits.highWaterBytes) this.pause();
@@ -325,6 +326,7 @@ export class KafkaConnection {
   }
 
   private destroy(): void {
+    this.closed = true; // before 'close' arrives: nothing more is started or written
     this.aborts.abort();
     this.socket.destroy();
   }
