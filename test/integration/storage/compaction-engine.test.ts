@@ -79,8 +79,6 @@ describe('compaction through the PartitionEngine', () => {
       ]);
       appended.push(...records.map((r, i) => ({ offset: ack.baseOffset + i, ...r })));
       n += 4;
-      // Give the worker's timers a turn now and then.
-      if (round % 25 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     }
     expect(passes()).toBeGreaterThanOrEqual(2);
     const figures = reports.flatMap((r) => r.cleaner ?? []).filter((c) => c.key === 'state-0');
