@@ -39,6 +39,13 @@ async function createTopic(): Promise<string> {
   return name;
 }
 
+/** Everything kcat reads from partition 0, from the beginning. */
+async function consumeAll(topic: string) {
+  return parseConsumed(
+    await kcatOk(['-b', bootstrap, '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-f', CONSUME_FORMAT]),
+  );
+}
+
 async function wsFetch(topic: string): Promise<Uint8Array> {
   const r = await ws.request('fetch', {
     maxWaitMs: 0,
@@ -80,21 +87,7 @@ describeWithKcat('kcat ↔ WebSocket', () => {
         ],
         input,
       );
-      const consumed = parseConsumed(
-        await kcatOk([
-          '-b',
-          bootstrap,
-          '-C',
-          '-t',
-          topic,
-          '-o',
-          'beginning',
-          '-e',
-          '-q',
-          '-f',
-          CONSUME_FORMAT,
-        ]),
-      );
+      const consumed = await consumeAll(topic);
       const viaWs = await wsFetch(topic);
       const records = [];
       for (const b of iterateBatches(viaWs)) records.push(...(await decodeRecordBatch(b)).records);
@@ -142,21 +135,7 @@ describeWithKcat('kcat ↔ WebSocket', () => {
       expect(
         (produced.topics as { partitions: { error?: unknown }[] }[])[0]!.partitions[0]!.error,
       ).toBeUndefined();
-      const consumed = parseConsumed(
-        await kcatOk([
-          '-b',
-          bootstrap,
-          '-C',
-          '-t',
-          topic,
-          '-o',
-          'beginning',
-          '-e',
-          '-q',
-          '-f',
-          CONSUME_FORMAT,
-        ]),
-      );
+      const consumed = await consumeAll(topic);
       expect(consumed).toEqual(
         records.map((r, i) => ({
           partition: 0,

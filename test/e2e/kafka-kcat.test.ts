@@ -75,6 +75,16 @@ async function highWatermark(topic: string, partition = 0): Promise<number> {
   return r.topics[0]!.partitions[0]!.offset!;
 }
 
+/** Produce batches with a raw Kafka request (kcat cannot set timestamps); every partition must succeed. */
+async function produceRaw(topic: string, partitionData: { index: number; records: Uint8Array }[]) {
+  const r = await kafka.request(API_KEYS.Produce, 7, {
+    acks: -1,
+    timeoutMs: 5000,
+    topicData: [{ name: topic, partitionData }],
+  });
+  expect(r.responses[0]!.partitionResponses.map((p) => p.errorCode)).toEqual(partitionData.map(() => 0));
+}
+
 function consume(topic: string, ...args: string[]): Promise<Buffer> {
   return kcatOk(['-b', bootstrap, '-C', '-t', topic, '-e', '-q', '-f', CONSUME_FORMAT, ...args]);
 }
@@ -176,22 +186,8 @@ describeWithKcat('kcat', () => {
       [0, 6],
       [6, 4],
     ] as const) {
-      const r = await kafka.request(API_KEYS.Produce, 7, {
-        acks: -1,
-        timeoutMs: 5000,
-        topicData: [
-          {
-            name: topic,
-            partitionData: [
-              {
-                index: 0,
-                records: makeBatch({ count, tag: `o${first}`, timestamp: (i) => base + (first + i) * 1000 }),
-              },
-            ],
-          },
-        ],
-      });
-      expect(r.responses[0]!.partitionResponses[0]!.errorCode).toBe(0);
+      const records = makeBatch({ count, tag: `o${first}`, timestamp: (i) => base + (first + i) * 1000 });
+      await produceRaw(topic, [{ index: 0, records }]);
     }
     const offsets = async (...args: string[]) =>
       parseConsumed(await consume(topic, ...args)).map((r) => r.offset);
@@ -209,20 +205,10 @@ describeWithKcat('kcat', () => {
   it('answers offsets for times (-Q)', async () => {
     const topic = await createTopic(2);
     const base = 1_700_000_000_000;
-    const r = await kafka.request(API_KEYS.Produce, 7, {
-      acks: -1,
-      timeoutMs: 5000,
-      topicData: [
-        {
-          name: topic,
-          partitionData: [
-            { index: 0, records: makeBatch({ count: 5, timestamp: (i) => base + i * 1000 }) },
-            { index: 1, records: makeBatch({ count: 5, timestamp: (i) => base + 10_000 + i * 1000 }) },
-          ],
-        },
-      ],
-    });
-    expect(r.responses[0]!.partitionResponses.map((p) => p.errorCode)).toEqual([0, 0]);
+    await produceRaw(topic, [
+      { index: 0, records: makeBatch({ count: 5, timestamp: (i) => base + i * 1000 }) },
+      { index: 1, records: makeBatch({ count: 5, timestamp: (i) => base + 10_000 + i * 1000 }) },
+    ]);
     const query = async (partition: number, ts: number) => {
       const out = (await kcatOk(['-b', bootstrap, '-Q', '-t', `${topic}:${partition}:${ts}`])).toString();
       const m = new RegExp(`${topic} \\[${partition}\\] offset (-?\\d+)`).exec(out);
