@@ -43,59 +43,72 @@ class FromOffsetCursor extends RecordCursor {
   }
 }
 
-/**
- * One record of a batch, read lazily: `offset` and `timestamp` are plain fields; `key`, `value` and
- * `headers` are decoded from the batch buffer each time they are read (views, no copies).
- */
-export class ConsumerRecord {
+/** What the records of one batch share: one object per batch, so each record stays small. */
+export interface RecordSource {
   readonly topic: string;
   readonly partition: number;
+  /** The batch's records section (decompressed when the batch was compressed). */
+  readonly section: Uint8Array;
+}
+
+/**
+ * One record of a batch, read lazily: `offset` and `timestamp` are plain fields; `key`, `value` and
+ * `headers` are decoded from the batch buffer each time they are read (views, no copies). Kept to
+ * a few fields, since one is allocated per record.
+ */
+export class ConsumerRecord {
   readonly offset: number;
   /** Milliseconds since the epoch (CreateTime, or the broker's append time on LogAppendTime topics). */
   readonly timestamp: number;
-  readonly #section: Uint8Array;
+  readonly #source: RecordSource;
   readonly #keyStart: number;
   readonly #keyLength: number;
   readonly #valueStart: number;
   readonly #valueLength: number;
-  readonly #headersStart: number;
-  readonly #headerCount: number;
   readonly #end: number;
 
-  /** The record the cursor is on. */
-  constructor(topic: string, partition: number, cursor: RecordCursor) {
-    this.topic = topic;
-    this.partition = partition;
+  /** The record the cursor is on; `source.section` must be the cursor's section. */
+  constructor(source: RecordSource, cursor: RecordCursor) {
     this.offset = cursor.offset;
     this.timestamp = cursor.timestamp;
-    this.#section = cursor.section;
+    this.#source = source;
     this.#keyStart = cursor.keyStart;
     this.#keyLength = cursor.keyLength;
     this.#valueStart = cursor.valueStart;
     this.#valueLength = cursor.valueLength;
-    this.#headersStart = cursor.headersStart;
-    this.#headerCount = cursor.headerCount;
     this.#end = cursor.recordEnd;
+  }
+
+  /** The record's topic. */
+  get topic(): string {
+    return this.#source.topic;
+  }
+
+  /** The record's partition. */
+  get partition(): number {
+    return this.#source.partition;
   }
 
   /** The key (a view into the batch), or null. */
   get key(): Uint8Array | null {
     const n = this.#keyLength;
-    return n < 0 ? null : this.#section.subarray(this.#keyStart, this.#keyStart + n);
+    return n < 0 ? null : this.#source.section.subarray(this.#keyStart, this.#keyStart + n);
   }
 
   /** The value (a view into the batch), or null (a tombstone). */
   get value(): Uint8Array | null {
     const n = this.#valueLength;
-    return n < 0 ? null : this.#section.subarray(this.#valueStart, this.#valueStart + n);
+    return n < 0 ? null : this.#source.section.subarray(this.#valueStart, this.#valueStart + n);
   }
 
   /** The headers in order; header values are views into the batch. */
   get headers(): RecordHeader[] {
     const out: RecordHeader[] = [];
-    const section = this.#section;
-    const r = new VarintReader(section, this.#headersStart, this.#end);
-    for (let i = 0; i < this.#headerCount; i++) {
+    const section = this.#source.section;
+    // The header count follows the value (the cursor validated the whole record).
+    const r = new VarintReader(section, this.#valueStart + Math.max(0, this.#valueLength), this.#end);
+    const count = r.readVarInt();
+    for (let i = 0; i < count; i++) {
       const keyLength = r.readVarInt();
       const key = utf8.decode(section.subarray(r.pos, r.pos + keyLength));
       r.pos += keyLength;
@@ -125,21 +138,19 @@ export class ConsumerRecord {
  * the records themselves). The result object is reused, as the iterator protocol allows.
  */
 class RecordIterator implements Iterator<ConsumerRecord> {
-  readonly #topic: string;
-  readonly #partition: number;
+  readonly #source: RecordSource;
   readonly #cursor: RecordCursor;
   readonly #result: { done: boolean; value: ConsumerRecord | undefined } = { done: false, value: undefined };
 
-  constructor(topic: string, partition: number, cursor: RecordCursor) {
-    this.#topic = topic;
-    this.#partition = partition;
+  constructor(source: RecordSource, cursor: RecordCursor) {
+    this.#source = source;
     this.#cursor = cursor;
   }
 
   next(): IteratorResult<ConsumerRecord> {
     const result = this.#result;
     if (this.#cursor.next()) {
-      result.value = new ConsumerRecord(this.#topic, this.#partition, this.#cursor);
+      result.value = new ConsumerRecord(this.#source, this.#cursor);
     } else {
       result.done = true;
       result.value = undefined;
@@ -169,6 +180,7 @@ export class ConsumerBatch {
   /** @internal The partition's seek generation when fetched (a seek makes older batches stale). */
   readonly epoch: number;
   #section: Uint8Array | undefined;
+  #source: RecordSource | undefined;
   #loading: Promise<void> | undefined;
   #error: SluiceError | undefined;
 
@@ -222,6 +234,12 @@ export class ConsumerBatch {
     return this.#loading;
   }
 
+  /** @internal What this batch's ConsumerRecords share (made once). */
+  get source(): RecordSource {
+    this.#source ??= { topic: this.topic, partition: this.partition, section: this.#records() };
+    return this.#source;
+  }
+
   /**
    * A cursor over the records from `firstOffset` on: the fastest way to read a batch (no allocation
    * per record). After `next()` returns true, `offset`, `timestamp`, `key()`, `value()` and
@@ -233,14 +251,15 @@ export class ConsumerBatch {
 
   /** The records from `firstOffset` on, as lazy ConsumerRecord objects. */
   [Symbol.iterator](): Iterator<ConsumerRecord> {
-    return new RecordIterator(this.topic, this.partition, this.cursor());
+    return new RecordIterator(this.source, this.cursor());
   }
 
   /** The records from `firstOffset` on, as an array of lazy ConsumerRecord objects. */
   records(): ConsumerRecord[] {
     const out: ConsumerRecord[] = [];
     const cursor = this.cursor();
-    while (cursor.next()) out.push(new ConsumerRecord(this.topic, this.partition, cursor));
+    const source = this.source;
+    while (cursor.next()) out.push(new ConsumerRecord(source, cursor));
     return out;
   }
 

@@ -261,7 +261,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       if (!state || this.#closed) return undefined; // sought (or closed) while the application held it
       if (cursor.next()) {
         state.position = cursor.offset + 1;
-        return { done: false, value: new ConsumerRecord(batch.topic, batch.partition, cursor) };
+        return { done: false, value: new ConsumerRecord(batch.source, cursor) };
       }
       state.position = Math.max(state.position ?? 0, batch.lastOffset + 1);
       return undefined;
