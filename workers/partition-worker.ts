@@ -16,6 +16,8 @@
 import { performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
 import { type ErrorData, errorData } from '../src/errors.ts';
+import * as compression from '../src/protocol/kafka/compression.ts';
+import { useCompressionCodecs } from '../src/protocol/kafka/record-batch.ts';
 import type { CleanProgress } from '../src/storage/log-cleaner.ts';
 import {
   ACK_FIELDS,
@@ -257,6 +259,11 @@ class WorkerHost implements ActorHost {
     this.finished?.();
   }
 }
+
+// record-batch.ts loads its (Node-only) codecs lazily with a dynamic import, which the tsx loader
+// does not serve inside worker threads on Node 20 ("Unknown file extension .ts"); hand them over
+// statically instead.
+useCompressionCodecs(compression);
 
 /** The piscina task: serve partitions until shutdown. */
 export default function host(task: HostTask): Promise<void> {

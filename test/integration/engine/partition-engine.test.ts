@@ -7,7 +7,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readBatchHeader } from '../../../src/protocol/kafka/record-batch.ts';
 import { PartitionEngine } from '../../../src/router/partition-engine.ts';
 import { ShardTable } from '../../../src/router/shard-table.ts';
-import { asStored, logConfig, makeBatch, recordsOf, splitBatches, tempDir } from '../../helpers/batches.ts';
+import {
+  asStored,
+  logConfig,
+  makeBatch,
+  makeCompressedBatch,
+  recordsOf,
+  splitBatches,
+  tempDir,
+} from '../../helpers/batches.ts';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -75,6 +83,26 @@ describe('PartitionEngine', () => {
         expect(stats.segmentCount).toBeGreaterThan(1);
       }
     }
+  });
+
+  it('validates compressed batches in the worker threads, every codec (regression: codecs load there)', async () => {
+    const { engine } = await startEngine();
+    cleanup.push(() => engine.close());
+    await engine.openPartition('z', 0, logConfig());
+    let next = 0;
+    for (const compression of ['gzip', 'snappy', 'lz4', 'zstd'] as const) {
+      const ack = await engine.append(
+        'z',
+        0,
+        await makeCompressedBatch({ count: 5, compression, tag: compression }),
+      );
+      expect(ack.baseOffset).toBe(next);
+      next += 5;
+    }
+    const records = await recordsOf((await engine.read('z', 0, 0, 1 << 20)).bytes);
+    expect(records.map((r) => Buffer.from(r.key!).toString())).toEqual(
+      ['gzip', 'snappy', 'lz4', 'zstd'].flatMap((c) => [0, 1, 2, 3, 4].map((i) => `${c}-k${i}`)),
+    );
   });
 
   it('reports errors across threads as typed errors and keeps the partition usable', async () => {
