@@ -120,8 +120,8 @@ export const SETTINGS = {
   'log.cleanup.policy': {
     kind: 'enum',
     default: 'delete',
-    choices: ['delete'],
-    doc: 'Default cleanup.policy of topics (compaction is not supported yet).',
+    choices: ['delete', 'compact', 'compact,delete'],
+    doc: 'Default cleanup.policy of topics: delete (retention), compact (newest record per key), or both.',
   },
   'log.message.timestamp.type': {
     kind: 'enum',

@@ -245,11 +245,10 @@ export class OffsetStore {
 }
 
 /**
- * The internal topic keeps its records forever (offsets expire by offsets.retention.minutes, as
- * tombstones). It becomes `cleanup.policy=compact` when the log cleaner lands (in progress), so that
- * it holds only the latest record per key; smaller segments than user topics so cleaning starts sooner.
+ * The internal topic is compacted: it keeps the newest record per key (offsets expire by
+ * offsets.retention.minutes, as tombstones). Smaller segments than user topics so cleaning starts sooner.
  */
 export const OFFSETS_TOPIC_CONFIGS: Record<string, string> = {
-  'retention.ms': '-1',
+  'cleanup.policy': 'compact',
   'segment.bytes': String(100 * 1024 * 1024),
 };

@@ -64,7 +64,9 @@ describe('broker configuration', () => {
 
   it('is documented in docs/configuration.md, key by key', () => {
     const doc = fs.readFileSync('docs/configuration.md', 'utf8');
-    const brokerKeys = [...doc.matchAll(/^\|\s*`([a-z.]+)`\s*\|\s*`(--[a-z-]+)`\s*\|\s*`(SLUICE_[A-Z_]+)`\s*\|/gm)];
+    const brokerKeys = [
+      ...doc.matchAll(/^\|\s*`([a-z.]+)`\s*\|\s*`(--[a-z-]+)`\s*\|\s*`(SLUICE_[A-Z_]+)`\s*\|/gm),
+    ];
     expect(brokerKeys.map((m) => m[1]).sort()).toEqual(Object.keys(SETTINGS).sort());
     for (const m of brokerKeys) {
       expect(m[2]).toBe(flagName(m[1] as keyof typeof SETTINGS));

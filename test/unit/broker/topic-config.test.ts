@@ -30,7 +30,9 @@ describe('topic configuration', () => {
       expect.objectContaining({ code: 'INVALID_CONFIG' }),
     );
     expect(() => validateTopicConfig('no.such.key', '1')).toThrowError(/unknown topic config/);
-    expect(() => validateTopicConfig('cleanup.policy', 'compact')).toThrowError(
+    expect(validateTopicConfig('cleanup.policy', 'compact')).toBe('compact');
+    expect(validateTopicConfig('cleanup.policy', 'delete,compact')).toBe('compact,delete');
+    expect(() => validateTopicConfig('cleanup.policy', 'compress')).toThrowError(
       expect.objectContaining({ code: 'INVALID_CONFIG' }),
     );
   });
