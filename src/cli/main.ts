@@ -5,7 +5,11 @@
  */
 import { Command, CommanderError } from 'commander';
 import { SERVER_VERSION } from '../broker/broker.ts';
+import { registerConsume } from './commands/consume.ts';
+import { registerOffsets } from './commands/offsets.ts';
+import { registerProduce } from './commands/produce.ts';
 import { registerStart } from './commands/start.ts';
+import { registerTopics } from './commands/topics.ts';
 import { EXIT_USAGE, exitCodeFor, printError } from './output.ts';
 
 const program = new Command()
@@ -16,6 +20,10 @@ const program = new Command()
   .exitOverride();
 
 registerStart(program);
+registerTopics(program);
+registerProduce(program);
+registerConsume(program);
+registerOffsets(program);
 
 try {
   await program.parseAsync(process.argv);
