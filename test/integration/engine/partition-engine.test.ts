@@ -199,3 +199,41 @@ describe('PartitionEngine', () => {
     });
   });
 });
+
+describe('PartitionEngine when a worker thread dies', () => {
+  it('replaces a dead worker thread and reopens its partitions, losing nothing stored', async () => {
+    const dataDir = tempDir();
+    const engine = await PartitionEngine.start({ dataDir, workers: 2 });
+    cleanup.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+    cleanup.push(() => engine.close());
+    const config = logConfig();
+    // Partitions on both workers.
+    await engine.openPartition('crash', 0, config);
+    await engine.openPartition('crash', 1, config);
+    await engine.append('crash', 0, makeBatch({ count: 3 }));
+    await engine.append('crash', 1, makeBatch({ count: 3 }));
+    const failed = new Promise<number>((resolve) => engine.once('workerFailed', (shard) => resolve(shard)));
+    // Kill one worker thread outright, as a fatal error in it would.
+    const pool = (engine as unknown as { pool: { threads: import('node:worker_threads').Worker[] } }).pool;
+    await pool.threads[0]!.terminate();
+    const shard = await failed;
+    expect(shard).toBeGreaterThanOrEqual(0);
+    // Both partitions serve again (the replaced worker reopened its partitions, recovering them).
+    for (const p of [0, 1]) {
+      await expect
+        .poll(
+          () =>
+            engine.append('crash', p, makeBatch({ count: 2 })).then(
+              (a) => a.baseOffset,
+              (e: { code: string }) => e.code,
+            ),
+          {
+            timeout: 20_000,
+          },
+        )
+        .toBeTypeOf('number');
+      const records = await recordsOf((await engine.read('crash', p, 0, 1 << 20)).bytes);
+      expect(records.slice(0, 3).map((r) => r.offset)).toEqual([0, 1, 2]);
+    }
+  });
+});
