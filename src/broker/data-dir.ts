@@ -10,21 +10,10 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomically } from '../storage/atomic-file.ts';
 
 export class DataDirLockedError extends Error {
   override name = 'DataDirLockedError';
-}
-
-function writeAtomic(file: string, body: string): void {
-  const tmp = `${file}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, body);
-    fs.fdatasyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
 }
 
 function processAlive(pid: number): boolean {
@@ -90,7 +79,7 @@ export function loadClusterMeta(dataDir: string, nodeId: number): ClusterMeta {
   }
   // Kafka's cluster ids are 16 random bytes in URL-safe base64 (22 characters).
   const meta = { clusterId: randomBytes(16).toString('base64url'), nodeId };
-  writeAtomic(file, JSON.stringify({ version: 1, ...meta }));
+  writeFileAtomically(file, JSON.stringify({ version: 1, ...meta }));
   return meta;
 }
 
@@ -118,7 +107,7 @@ export class ProducerIdAllocator {
   allocate(): number {
     if (this.next >= this.blockEnd) {
       this.blockEnd = this.next + ProducerIdAllocator.BLOCK;
-      writeAtomic(this.file, JSON.stringify({ version: 1, nextBlockStart: this.blockEnd }));
+      writeFileAtomically(this.file, JSON.stringify({ version: 1, nextBlockStart: this.blockEnd }));
     }
     return this.next++;
   }

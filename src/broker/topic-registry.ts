@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeJsonAtomically } from '../storage/atomic-file.ts';
 
 export const REGISTRY_FILE = 'topics.json';
 
@@ -105,15 +106,6 @@ export class TopicRegistry {
   }
 
   private save(): void {
-    const tmp = `${this.file}.tmp`;
-    const body = JSON.stringify({ version: 1, topics: this.list() }, null, 2);
-    const fd = fs.openSync(tmp, 'w');
-    try {
-      fs.writeSync(fd, body);
-      fs.fdatasyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, this.file);
+    writeJsonAtomically(this.file, { version: 1, topics: this.list() }, 2);
   }
 }

@@ -20,6 +20,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeJsonAtomically } from './atomic-file.ts';
 import { CHECKPOINT_FILE, CLEANER_CHECKPOINT_FILE } from './segment-files.ts';
 
 export interface PartitionCheckpoint {
@@ -69,17 +70,4 @@ function readJson(file: string): any {
   } catch {
     return undefined;
   }
-}
-
-/** Write `value` as JSON to `file` through a fsynced temporary file and a rename. */
-export function writeJsonAtomically(file: string, value: unknown): void {
-  const tmp = `${file}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, JSON.stringify(value));
-    fs.fdatasyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
 }

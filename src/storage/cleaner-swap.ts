@@ -24,8 +24,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeJsonAtomically } from './atomic-file.ts';
 import { BatchScanner } from './batch-scanner.ts';
-import { writeJsonAtomically } from './checkpoint.ts';
 import {
   CLEANED_SUFFIX,
   GROUP_SUFFIX,

@@ -21,6 +21,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type ErrorData, errorData } from '../errors.ts';
 import type { RecordBatchHeader } from '../protocol/kafka/record-batch.ts';
+import { writeFileAtomically } from './atomic-file.ts';
 import { offsetFileName, parseOffsetFileName, SNAPSHOT_SUFFIX } from './segment-files.ts';
 
 /** Kafka keeps metadata of this many recent batches per producer (max.in.flight with idempotence). */
@@ -184,15 +185,7 @@ export class ProducerStateManager {
       offset,
       producers: [...this.producers.values()],
     });
-    const tmp = `${file}.tmp`;
-    const fd = fs.openSync(tmp, 'w');
-    try {
-      fs.writeSync(fd, body);
-      fs.fdatasyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, file);
+    writeFileAtomically(file, body);
     this.deleteSnapshots((o) => o < offset, 1);
   }
 
