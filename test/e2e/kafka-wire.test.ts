@@ -30,7 +30,15 @@ let client: RawKafkaClient;
 
 beforeAll(async () => {
   broker = await startBrokerProcess({
-    args: ['--socket-request-max-bytes', String(MAX_REQUEST_BYTES), '--num-partitions', '1'],
+    args: [
+      '--socket-request-max-bytes',
+      String(MAX_REQUEST_BYTES),
+      '--num-partitions',
+      '1',
+      // Groups complete their first join at once (the sweep joins a group per JoinGroup version).
+      '--group-initial-rebalance-delay-ms',
+      '0',
+    ],
   });
   client = await RawKafkaClient.connect(broker.kafkaPort);
 });
@@ -112,6 +120,36 @@ describe('ApiVersions', () => {
   });
 });
 
+/** A member alone in a fresh group, joined (JoinGroup v5: MEMBER_ID_REQUIRED, then again with the id). */
+async function joinAlone(groupId: string): Promise<{ memberId: string; generationId: number }> {
+  const body = (memberId: string) => ({
+    groupId,
+    sessionTimeoutMs: 10_000,
+    rebalanceTimeoutMs: 10_000,
+    memberId,
+    protocolType: 'consumer',
+    protocols: [{ name: 'range', metadata: new Uint8Array([0, 1]) }],
+  });
+  const first = await client.request(API_KEYS.JoinGroup, 5, body(''));
+  expect(first.errorCode).toBe(79); // MEMBER_ID_REQUIRED
+  const joined = await client.request(API_KEYS.JoinGroup, 5, body(first.memberId));
+  expect(joined.errorCode).toBe(0);
+  return joined;
+}
+
+/** A member alone in a fresh group, joined and synced: the group is Stable. */
+async function stableAlone(groupId: string): Promise<{ memberId: string; generationId: number }> {
+  const m = await joinAlone(groupId);
+  const synced = await client.request(API_KEYS.SyncGroup, 3, {
+    groupId,
+    generationId: m.generationId,
+    memberId: m.memberId,
+    assignments: [{ memberId: m.memberId, assignment: new Uint8Array([1]) }],
+  });
+  expect(synced.errorCode).toBe(0);
+  return m;
+}
+
 /** A small valid request of each served API at each version (names a fresh topic where it matters). */
 async function sweepBody(apiKey: ApiKey, v: number): Promise<RequestBodies[ApiKey] | undefined> {
   const topic = topicName('sweep');
@@ -156,6 +194,75 @@ async function sweepBody(apiKey: ApiKey, v: number): Promise<RequestBodies[ApiKe
     case API_KEYS.CreatePartitions:
       await createTopic(topic);
       return { topics: [{ name: topic, count: 3, assignments: null }], timeoutMs: 5000, validateOnly: false };
+    case API_KEYS.JoinGroup: {
+      const groupId = `${topic}-g`;
+      // v0–3 admit a first join at once; v4+ hand out a member id first.
+      const memberId = v >= 4 ? (await joinAlone(groupId)).memberId : '';
+      return {
+        groupId,
+        sessionTimeoutMs: 10_000,
+        rebalanceTimeoutMs: 10_000,
+        memberId,
+        protocolType: 'consumer',
+        protocols: [{ name: 'range', metadata: new Uint8Array([0, 1]) }],
+        reason: 'sweep',
+      };
+    }
+    case API_KEYS.SyncGroup: {
+      const groupId = `${topic}-g`;
+      const m = await joinAlone(groupId);
+      return {
+        groupId,
+        generationId: m.generationId,
+        memberId: m.memberId,
+        ...(v >= 5 && { protocolType: 'consumer', protocolName: 'range' }),
+        assignments: [{ memberId: m.memberId, assignment: new Uint8Array([1, 2]) }],
+      };
+    }
+    case API_KEYS.Heartbeat: {
+      const groupId = `${topic}-g`;
+      return { groupId, ...(await stableAlone(groupId)) };
+    }
+    case API_KEYS.LeaveGroup: {
+      const groupId = `${topic}-g`;
+      const { memberId } = await stableAlone(groupId);
+      return v >= 3
+        ? { groupId, members: [{ memberId, groupInstanceId: null, reason: 'sweep' }] }
+        : { groupId, memberId };
+    }
+    case API_KEYS.OffsetCommit:
+      await createTopic(topic);
+      // A simple commit (no member: generation -1), which every version can express.
+      return {
+        groupId: `${topic}-g`,
+        topics: [
+          { name: topic, partitions: [{ partitionIndex: 0, committedOffset: 1, committedMetadata: 'm' }] },
+        ],
+      };
+    case API_KEYS.OffsetFetch:
+      await createTopic(topic);
+      return v >= 8
+        ? { groups: [{ groupId: `${topic}-g`, topics: [{ name: topic, partitionIndexes: [0] }] }] }
+        : { groupId: `${topic}-g`, topics: [{ name: topic, partitionIndexes: [0] }] };
+    case API_KEYS.DescribeGroups: {
+      const groupId = `${topic}-g`;
+      await stableAlone(groupId);
+      return { groups: [groupId], includeAuthorizedOperations: v >= 3 };
+    }
+    case API_KEYS.ListGroups:
+      return v >= 4 ? { statesFilter: ['Stable', 'Empty'] } : {};
+    case API_KEYS.DeleteGroups: {
+      await createTopic(topic);
+      const groupId = `${topic}-g`;
+      const committed = await client.request(API_KEYS.OffsetCommit, 2, {
+        groupId,
+        topics: [
+          { name: topic, partitions: [{ partitionIndex: 0, committedOffset: 0, committedMetadata: null }] },
+        ],
+      });
+      expect(committed.topics[0]!.partitions[0]!.errorCode).toBe(0);
+      return { groupsNames: [groupId] };
+    }
     default:
       return undefined;
   }
@@ -341,20 +448,15 @@ describe('bad input', () => {
       h.writeInt16BE(-1, 8); // null client id
       return h;
     };
-    // Unknown API key; a group API not served yet; a version outside the advertised range.
+    // Unknown API key; an API the codecs know but the broker does not serve; a version outside the
+    // advertised range.
     await expectClosed(frameOf([header(999, 0)]), 'unknown API key', false);
     await expectClosed(
-      frameOf(
-        encodeRequest(
-          API_KEYS.Heartbeat,
-          3,
-          { correlationId: 1 },
-          { groupId: 'g', generationId: 1, memberId: 'm' },
-        ),
-      ),
-      'Heartbeat (a group API) not served',
+      frameOf(encodeRequest(API_KEYS.OffsetDelete, 0, { correlationId: 1 }, { groupId: 'g', topics: [] })),
+      'OffsetDelete (not served)',
       false,
     );
+    await expectClosed(frameOf([header(API_KEYS.Heartbeat, 5)]), 'Heartbeat v5 (no such version)', false);
     await expectClosed(
       requestFrame(API_KEYS.Produce, 10, 1, { acks: 1, timeoutMs: 1, topicData: [] }),
       'Produce v10',

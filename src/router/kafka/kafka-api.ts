@@ -2,8 +2,8 @@
  * The contract between the Kafka connection and the per-API adapters (one file per Kafka API in this
  * directory). An adapter translates a decoded Kafka request into calls to the protocol-neutral handlers
  * (src/router/handlers) and their results back into the Kafka response body of the request's version;
- * the connection does framing, ordering, flow control and encoding. New APIs (the group coordinator's
- * JoinGroup, SyncGroup, …) plug in as more entries of the table in api-table.ts.
+ * the connection does framing, ordering, flow control and encoding. Each API is one entry of the
+ * table in api-table.ts.
  *
  * Main thread only.
  */
@@ -17,8 +17,10 @@ export type KafkaRequest<K extends ApiKey> = Extract<DecodedRequest, { apiKey: K
 /** What an adapter sees besides the request. */
 export interface KafkaEnv {
   readonly ctx: BrokerContext;
-  /** Aborted when the connection closes or the broker drains: parked fetches answer at once. */
+  /** Aborted when the connection closes or the broker drains: parked requests answer at once. */
   readonly signal: AbortSignal;
+  /** The client's address (the group coordinator records it per member; DescribeGroups shows it). */
+  readonly clientHost: string;
 }
 
 /**

@@ -103,7 +103,7 @@ export class KafkaConnection {
     private readonly onError: (err: unknown) => void,
   ) {
     this.frames = new FrameReader(limits.maxFrameBytes);
-    this.env = { ctx, signal: this.aborts.signal };
+    this.env = { ctx, signal: this.aborts.signal, clientHost: socket.remoteAddress ?? '' };
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       this.frames.push(chunk);

@@ -117,8 +117,10 @@ export class RawKafkaClient {
     body: RequestBodies[K],
   ): Promise<ResponseBodies[K]> {
     const id = this.nextId++;
+    // Encode first: a body the version cannot carry throws here, before a response is awaited.
+    const frame = requestFrame(apiKey, version, id, body);
     const response = this.response(apiKey, version, id);
-    this.socket.write(requestFrame(apiKey, version, id, body));
+    this.socket.write(frame);
     return (await response).body;
   }
 
