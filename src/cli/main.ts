@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { SERVER_VERSION } from '../broker/broker.ts';
+import { registerBench } from './commands/bench.ts';
 import { registerConsume } from './commands/consume.ts';
 import { registerOffsets } from './commands/offsets.ts';
 import { registerProduce } from './commands/produce.ts';
@@ -24,6 +25,7 @@ registerTopics(program);
 registerProduce(program);
 registerConsume(program);
 registerOffsets(program);
+registerBench(program);
 
 try {
   await program.parseAsync(process.argv);
