@@ -1,8 +1,8 @@
 /**
  * kafkajs 2.2.4 against the broker as a child process: admin (topics, metadata, offsets, configs,
  * partitions), producers with every compression codec and with idempotence, and kafkajs's own Fetch
- * v11 decoder reading what the broker returns. Consuming with `consumer.run` needs consumer groups
- * (JoinGroup, SyncGroup, …), which the Kafka front door does not serve yet: those tests are todo.
+ * v11 decoder reading what the broker returns. Consumers (`consumer.run`, groups, seeking) and the
+ * group admin calls are in kafka-kafkajs-consumer.test.ts.
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -314,11 +314,4 @@ describe('kafkajs with SASL', () => {
     await expect(sasl.connect()).rejects.toMatchObject({ name: 'KafkaJSServerDoesNotSupportApiKey' });
     expect((await admin.listTopics()).length).toBeGreaterThanOrEqual(0);
   });
-});
-
-describe('kafkajs consumer', () => {
-  it.todo(
-    'consumes with consumer.run (needs JoinGroup/SyncGroup/Heartbeat/OffsetCommit/OffsetFetch over Kafka)',
-  );
-  it.todo('shares partitions within a group and fans out across groups (needs the group APIs over Kafka)');
 });

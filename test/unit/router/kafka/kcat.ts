@@ -3,7 +3,7 @@
  * output byte-exactly. In CI (CI=true) a missing kcat fails the tests that need it; elsewhere they
  * are skipped with a message saying why.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { describe } from 'vitest';
 
 function findKcat(): string | undefined {
@@ -113,4 +113,106 @@ export function parseConsumed(out: Buffer): ConsumedRecord[] {
     records.push({ partition, offset, timestamp, key, value, headers });
   }
   return records;
+}
+
+/** A kcat that keeps running (a `-G` group member): its output so far, and waits on it. */
+export interface KcatProcess {
+  readonly pid: number;
+  /** stdout so far. */
+  stdout(): Buffer;
+  /** stderr so far. */
+  stderr(): string;
+  /** Resolves when `predicate` holds (checked on every output); rejects after `ms` or if kcat exits. */
+  waitFor(predicate: () => boolean, ms: number, what: string): Promise<void>;
+  /** Send `signal` (SIGTERM lets kcat leave its group and commit) and wait for the exit. */
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<number | null>;
+}
+
+/** Start kcat with `args` and leave it running (killed at the latest when the test process exits). */
+export function spawnKcat(args: string[]): KcatProcess {
+  if (KCAT === undefined) throw new Error('kcat is not installed (apt-get install kcat)');
+  const child = spawn(KCAT, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  const out: Buffer[] = [];
+  let stderr = '';
+  let exitCode: number | null | undefined;
+  const watchers = new Set<() => void>();
+  const changed = () => {
+    for (const w of [...watchers]) w();
+  };
+  child.stdout.on('data', (d: Buffer) => {
+    out.push(d);
+    changed();
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+    changed();
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => {
+      running.delete(child);
+      exitCode = code;
+      changed();
+      resolve(code);
+    }),
+  );
+  return {
+    pid: child.pid!,
+    stdout: () => Buffer.concat(out),
+    stderr: () => stderr,
+    waitFor(predicate, ms, what) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (predicate()) {
+            finish();
+            resolve();
+          } else if (exitCode !== undefined) {
+            finish();
+            reject(new Error(`${what}: kcat exited (${exitCode}) first; stderr:\n${stderr}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          finish();
+          reject(new Error(`${what}: not reached after ${ms} ms; kcat stderr:\n${stderr}`));
+        }, ms);
+        const finish = () => {
+          clearTimeout(timer);
+          watchers.delete(check);
+        };
+        watchers.add(check);
+        check();
+      });
+    },
+    stop(signal = 'SIGTERM') {
+      if (exitCode === undefined) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of running) c.kill('SIGKILL');
+});
+
+/**
+ * The partitions a kcat `-G` member holds now, from its "% Group … rebalanced (memberid …): assigned:
+ * t [0], t [2]" and "revoked: …" lines on stderr (undefined before its first assignment).
+ */
+export function kcatAssignment(stderr: string, topic: string): number[] | undefined {
+  let current: number[] | undefined;
+  for (const m of stderr.matchAll(/rebalanced \(memberid [^)]*\): (assigned|revoked): ([^\n]*)/g)) {
+    if (m[1] === 'revoked') {
+      current = [];
+      continue;
+    }
+    current = [...m[2]!.matchAll(/(\S+) \[(\d+)\]/g)].filter((p) => p[1] === topic).map((p) => Number(p[2]));
+    current.sort((a, b) => a - b);
+  }
+  return current;
+}
+
+/** kcat's member id in its group (from its last rebalance line). */
+export function kcatMemberId(stderr: string): string | undefined {
+  return [...stderr.matchAll(/rebalanced \(memberid ([^)]*)\)/g)].at(-1)?.[1];
 }
