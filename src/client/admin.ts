@@ -7,46 +7,39 @@
  * items that did not fail took effect (the broker applies them one by one), as in Kafka.
  * `createTopics({ ignoreExisting: true })` treats TOPIC_ALREADY_EXISTS as success.
  */
-import { type ErrorCode, SluiceError } from '../errors.ts';
+import { SluiceError } from '../errors.ts';
 import {
   type BrokerInfo,
   type ConfigEntry,
   type ConfigResourceType,
   OffsetSpec,
   type PartitionMetadata,
-  type WireError,
 } from '../protocol/wire/ops.ts';
+import { AdminError, type AdminFailure, failuresOf } from './admin-error.ts';
+import {
+  deleteGroups,
+  describeGroups,
+  fetchGroupOffsets,
+  type GroupDescription,
+  type GroupListing,
+  groupLag,
+  listGroups,
+  type OffsetResetPlan,
+  type OffsetResetScope,
+  type OffsetResetTarget,
+  type PartitionLag,
+  resetGroupOffsets,
+} from './admin-groups.ts';
 import { Connection, type ConnectionOptions } from './connection.ts';
+import type { CommittedOffset } from './offset-commits.ts';
 import type { ClientTransport } from './transport.ts';
+
+export { AdminError, type AdminFailure };
 
 /** Admin settings. */
 export interface AdminOptions extends ConnectionOptions {
   /** Use this connection (shared, or a test transport) instead of opening one. */
   connection?: ClientTransport;
-}
-
-/** One failing item of an admin call. */
-export interface AdminFailure {
-  /** Topic or resource name. */
-  name: string;
-  /** The partition, for per-partition calls. */
-  partition?: number;
-  error: SluiceError;
-}
-
-/** Some items of an admin call failed; `failures` says which and why, `code` is the first one's. */
-export class AdminError extends SluiceError {
-  readonly failures: readonly AdminFailure[];
-
-  constructor(operation: string, failures: readonly AdminFailure[]) {
-    const first = failures[0]!;
-    const list = failures
-      .map((f) => `${f.name}${f.partition === undefined ? '' : `-${f.partition}`}: ${f.error.code}`)
-      .join(', ');
-    super(first.error.code as ErrorCode, `${operation} failed for ${list} (first: ${first.error.message})`);
-    this.name = 'AdminError';
-    this.failures = failures;
-  }
 }
 
 /** A topic to create. */
@@ -98,13 +91,6 @@ export interface PartitionOffset {
   partition: number;
   offset: number;
   timestamp: number;
-}
-
-function failuresOf<T extends { error?: WireError }>(
-  items: readonly T[],
-  name: (item: T) => string,
-): AdminFailure[] {
-  return items.filter((i) => i.error).map((i) => ({ name: name(i), error: SluiceError.from(i.error!) }));
 }
 
 /** The admin client; see the module comment for how per-item errors surface. */
@@ -285,5 +271,44 @@ export class Admin {
       low: low![i]!.offset,
       high: high![i]!.offset,
     }));
+  }
+
+  /** Consumer groups, optionally only those in the given states (Empty, Stable, …). */
+  listGroups(options: { states?: string[] } = {}): Promise<GroupListing[]> {
+    return listGroups(this.#transport, options);
+  }
+
+  /** Describe groups: state, assignor, members with their client id, host and assigned partitions. */
+  describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]> {
+    return describeGroups(this.#transport, groupIds);
+  }
+
+  /** Delete empty groups and their committed offsets (NON_EMPTY_GROUP, GROUP_ID_NOT_FOUND per group). */
+  deleteGroups(groupIds: readonly string[]): Promise<void> {
+    return deleteGroups(this.#transport, groupIds);
+  }
+
+  /** A group's committed offsets: of every partition of `topics`, or (default) every partition it committed. */
+  fetchOffsets(groupId: string, topics?: readonly string[]): Promise<CommittedOffset[]> {
+    return fetchGroupOffsets(this.#transport, groupId, topics);
+  }
+
+  /**
+   * Move a group's committed offsets (kafka-consumer-groups.sh --reset-offsets): to the earliest or
+   * latest offset, an offset, a time, or shifted by n, for `scope` (default: the topics the group has
+   * committed). Targets are clamped to the log; only groups without members can be reset. Resolves
+   * with the plan; `dryRun` plans without committing.
+   */
+  resetOffsets(
+    groupId: string,
+    target: OffsetResetTarget,
+    options: { scope?: readonly OffsetResetScope[]; dryRun?: boolean } = {},
+  ): Promise<OffsetResetPlan[]> {
+    return resetGroupOffsets(this.#transport, groupId, target, options);
+  }
+
+  /** Per partition the group committed or has assigned: committed offset, log end offset and lag. */
+  lag(groupId: string): Promise<PartitionLag[]> {
+    return groupLag(this.#transport, groupId);
   }
 }

@@ -36,6 +36,19 @@ import type { ClientTransport, RequestOptions } from './transport.ts';
 
 export { CONNECTION_DEFAULTS, type ConnectionOptions, type ConnectionState, type ReconnectOptions };
 
+/**
+ * Ops whose result carries a group-level `error` next to other fields (docs/protocol.md, "Consumer
+ * groups": MEMBER_ID_REQUIRED comes with the member id to join again with). The envelope cannot tell
+ * such a result from a failed request, so these ops resolve with whatever came back and the caller
+ * checks `error` (see ClientTransport.request).
+ */
+export const RESULT_ERROR_OPS: ReadonlySet<OpName> = new Set([
+  'joinGroup',
+  'syncGroup',
+  'heartbeat',
+  'offsetFetch',
+]);
+
 /** A WebSocket connection to a Sluice broker; see the module comment for its failure model. */
 export class Connection implements ClientTransport {
   readonly #urls: readonly string[];
@@ -211,7 +224,7 @@ export class Connection implements ClientTransport {
     }
     const p = this.#pending.takeSent(message.id);
     if (!p) return; // timed out earlier: the late answer has no one waiting
-    if (message.error) settle(p, SluiceError.from(message.error));
+    if (message.error && !RESULT_ERROR_OPS.has(p.op)) settle(p, SluiceError.from(message.error));
     else settle(p, undefined, message);
     this.#pump();
   }

@@ -1,86 +1,57 @@
 /**
- * The public consumer, with manual assignment: the application says which partitions to read and
- * from where (`assign`, `seek…`), and reads them in one of three styles:
+ * The public consumer. It reads partitions in one of three styles:
  *   for await (const record of consumer)       one lazy ConsumerRecord at a time;
  *   for await (const batch of consumer.batches()) one ConsumerBatch (one partition) at a time;
  *   await consumer.run({ eachBatch })          a handler per batch; positions advance after it returns.
  * The batch styles are the fast ones (no promise per record); see consumer-batch.ts for the lazy
  * record access and fetcher.ts for the fetch loop.
  *
- * Seam for consumer groups (a later issue): a group member is told its partitions by the group
- * coordinator instead of calling `assign`, starts each from its group's committed offset instead of
- * `autoOffsetReset`, and commits `position()`s. The pieces are in place: `#applyAssignment` replaces
- * the assignment keeping the state of partitions that stay, `#startingPoint` is the single place that
- * decides where a newly assigned partition starts, and `run` advances positions only after the
- * handler returned (what an auto-commit would then commit).
+ * Which partitions: either the application says (`assign`, `seek…`: manual assignment), or the
+ * consumer joins its group (`groupId` + `subscribe`) and the group's assignor decides; then each
+ * partition starts from the group's committed offset and positions are committed (group-member.ts
+ * runs the group protocol, group-assignment.ts the consumer's side of rebalances). Both modes share
+ * the seams below: `#applyAssignment` replaces a manual assignment keeping the state of partitions
+ * that stay, `#startingPoint` decides where a partition without an offset starts, and `run`
+ * advances positions only after the handler returned (what a commit then commits).
  */
 import { SluiceError } from '../errors.ts';
 import type { RecordCursor } from '../protocol/kafka/record-batch.ts';
 import { OffsetSpec } from '../protocol/wire/ops.ts';
-import { Connection, type ConnectionOptions } from './connection.ts';
+import { resolveAssignors } from './built-in-assignors.ts';
+import { Connection } from './connection.ts';
 import { type ConsumerBatch, ConsumerRecord } from './consumer-batch.ts';
+import { CONSUMER_DEFAULTS, type ConsumerOptions, type RunOptions } from './consumer-options.ts';
 import { Fetcher, type OffsetResetPolicy, type TopicPartition } from './fetcher.ts';
+import { GroupAssignment, type RebalanceListener } from './group-assignment.ts';
+import type { GroupGeneration } from './group-member.ts';
+import type { CommittedOffset, OffsetAndMetadata } from './offset-commits.ts';
 import type { PartitionState } from './partition-state.ts';
 import type { ClientTransport } from './transport.ts';
 
-export type { OffsetResetPolicy, TopicPartition };
+export {
+  CONSUMER_DEFAULTS,
+  type ConsumerOptions,
+  type OffsetResetPolicy,
+  type RunOptions,
+  type TopicPartition,
+};
 
 /** A partition to read, and where to start: an offset, 'earliest', 'latest', or (absent) autoOffsetReset. */
 export interface PartitionAssignment extends TopicPartition {
   offset?: number | 'earliest' | 'latest';
 }
 
-/** Consumer settings; every field is optional. */
-export interface ConsumerOptions extends ConnectionOptions {
-  /** Use this connection (shared, or a test transport) instead of opening one. */
-  connection?: ClientTransport;
-  /** Where to start without a valid position: 'earliest', 'latest' (default, as Kafka) or 'none' (an error). */
-  autoOffsetReset?: OffsetResetPolicy;
-  /** Longest time the broker holds a fetch waiting for data (default 500 ms). */
-  maxWaitMs?: number;
-  /** Bytes a fetch waits for before answering (default 1). */
-  minBytes?: number;
-  /** Most bytes per fetch answer (default 50 MiB). */
-  maxBytes?: number;
-  /** Most bytes per partition per fetch, and the per-partition read-ahead (default 1 MiB). */
-  maxPartitionBytes?: number;
-  /** Fetch requests in flight, each for a share of the partitions (default 4). */
-  maxFetchesInFlight?: number;
-  /** Bytes fetched but not yet handed out, in total, before fetching pauses (default 64 MiB). */
-  maxBufferedBytes?: number;
-  /** Check every batch's CRC-32C (default true). */
-  checkCrcs?: boolean;
-  /** Backoff after a failed fetch: first delay (default 100 ms), doubling up to retryBackoffMaxMs (default 1 000 ms). */
-  retryBackoffMs?: number;
-  retryBackoffMaxMs?: number;
-}
-
-/** Defaults of ConsumerOptions. */
-export const CONSUMER_DEFAULTS = {
-  autoOffsetReset: 'latest',
-  maxWaitMs: 500,
-  minBytes: 1,
-  maxBytes: 50 * 1024 * 1024,
-  maxPartitionBytes: 1024 * 1024,
-  maxFetchesInFlight: 4,
-  maxBufferedBytes: 64 * 1024 * 1024,
-  checkCrcs: true,
-  retryBackoffMs: 100,
-  retryBackoffMaxMs: 1_000,
-} as const;
-
-/** Handlers for `run`. */
-export interface RunOptions {
-  /** Called for each batch, one at a time; the partition's position advances when it resolves. */
-  eachBatch(batch: ConsumerBatch): Promise<void> | void;
-}
-
-/** A consumer with manual assignment; see the module comment. */
+/** A consumer, with manual assignment or as a member of its group; see the module comment. */
 export class Consumer implements AsyncIterable<ConsumerRecord> {
   readonly #transport: ClientTransport;
   readonly #ownsTransport: boolean;
   readonly #fetcher: Fetcher;
   readonly #autoOffsetReset: OffsetResetPolicy;
+  readonly #group: GroupAssignment | undefined;
+  /** `run` handlers in progress (a rebalance waits for them before revoking their partitions). */
+  readonly #handlers = new Set<Promise<unknown>>();
+  #reported: { error: unknown } | undefined;
+  #fatal: SluiceError | undefined;
   #closed = false;
 
   /** A consumer; it connects on `connect()` or when it first needs the broker. */
@@ -102,6 +73,44 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
       retryBackoff: { initialDelayMs: o.retryBackoffMs, maxDelayMs: o.retryBackoffMaxMs },
     });
+    if (options.groupId !== undefined) {
+      if (options.groupId === '') throw new SluiceError('INVALID_GROUP_ID', 'groupId is empty');
+      const retryBackoff = { initialDelayMs: o.retryBackoffMs, maxDelayMs: o.retryBackoffMaxMs };
+      this.#group = new GroupAssignment(
+        this.#transport,
+        {
+          groupId: options.groupId,
+          groupInstanceId: options.groupInstanceId ?? null,
+          sessionTimeoutMs: o.sessionTimeoutMs,
+          rebalanceTimeoutMs: o.rebalanceTimeoutMs,
+          heartbeatIntervalMs: o.heartbeatIntervalMs,
+          metadataMaxAgeMs: o.metadataMaxAgeMs,
+          requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+          assignors: resolveAssignors(o.assignors),
+          retryBackoff,
+        },
+        {
+          autoCommit: o.autoCommit,
+          autoCommitIntervalMs: o.autoCommitIntervalMs,
+          autoOffsetReset: o.autoOffsetReset,
+          retryBackoff,
+        },
+        {
+          fetcher: this.#fetcher,
+          handlersIdle: async () => {
+            while (this.#handlers.size > 0) await Promise.allSettled([...this.#handlers]);
+          },
+          report: (error) => {
+            this.#reported ??= { error };
+            this.#fetcher.notify();
+          },
+          fail: (error) => {
+            this.#fatal = error;
+            this.#fetcher.notify();
+          },
+        },
+      );
+    }
   }
 
   /** Connect now (optional: the consumer connects when it first needs to). */
@@ -115,7 +124,69 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
    */
   assign(partitions: readonly PartitionAssignment[]): void {
     this.#checkOpen();
+    if (this.#group?.member.subscribed)
+      throw new SluiceError('INVALID_REQUEST', 'the consumer is subscribed: unsubscribe() before assign()');
     this.#applyAssignment(partitions);
+  }
+
+  /**
+   * Join the group (`groupId`) and read the partitions its assignor gives this consumer: `topics`, or
+   * every topic whose name matches `pattern` (RegExp.test, so anchor it for whole names; internal
+   * topics never match; new matches are picked up every `metadataMaxAgeMs`). Replaces a previous
+   * subscription. `listener` hears about every rebalance; see RebalanceListener.
+   */
+  subscribe(topics: readonly string[] | RegExp, listener?: RebalanceListener): void {
+    this.#checkOpen();
+    const group = this.#requireGroup('subscribe');
+    if (!group.member.subscribed && this.#fetcher.states().length > 0)
+      throw new SluiceError('INVALID_REQUEST', 'the consumer has a manual assignment: assign([]) first');
+    if (!(topics instanceof RegExp) && topics.length === 0)
+      throw new SluiceError('INVALID_REQUEST', 'subscribe to at least one topic (or unsubscribe())');
+    group.subscribe(topics instanceof RegExp ? { pattern: topics } : { topics }, listener);
+  }
+
+  /** Leave the group: commit (auto-commit), revoke every partition, and stop reading. */
+  async unsubscribe(): Promise<void> {
+    if (this.#group?.member.subscribed) await this.#group.leave(false);
+  }
+
+  /** The subscribed topics (a pattern's current matches); [] when not subscribed. */
+  subscription(): string[] {
+    return this.#group?.member.subscribed ? this.#group.member.topics : [];
+  }
+
+  /**
+   * Commit the group's offsets: `offsets` as given (metadata kept exactly), or by default the position
+   * of every assigned partition that moved. A group member commits with its generation; a refusal
+   * (the group moved on) rejects with CommitFailedError and the consumer rejoins. Without a
+   * subscription (manual assignment) the commit is outside any generation, which the coordinator
+   * accepts only while the group has no members.
+   */
+  commit(offsets?: readonly OffsetAndMetadata[]): Promise<void> {
+    try {
+      return this.#requireGroup('commit').commit(offsets);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** The group's committed offsets of `partitions` (default: the assigned ones); offset -1 when none. */
+  committed(partitions?: readonly TopicPartition[]): Promise<CommittedOffset[]> {
+    try {
+      return this.#requireGroup('committed').committed(partitions);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** The group membership (memberId '' and generationId -1 outside a generation), or undefined without groupId. */
+  groupMetadata(): GroupGeneration | undefined {
+    return this.#group?.member.generation;
+  }
+
+  #requireGroup(what: string): GroupAssignment {
+    if (!this.#group) throw new SluiceError('INVALID_CONFIG', `${what} needs a groupId`);
+    return this.#group;
   }
 
   /** The assigned partitions. */
@@ -209,28 +280,44 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       .map((s) => ({ topic: s.topic, partition: s.partition }));
   }
 
-  /** Stop fetching; iterators end, `run` resolves. Closes the connection if the consumer opened it. */
+  /**
+   * Stop: iterators end and `run` resolves; a group member commits (auto-commit), revokes its
+   * partitions and leaves the group. Closes the connection if the consumer opened it. A batch whose
+   * `run` handler is still busy is not waited for (close may be called from inside it): its position
+   * is not committed, and the next owner reads it again.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#fetcher.close();
-    if (this.#ownsTransport) await this.#transport.close();
+    this.#fetcher.notify();
+    try {
+      await this.#group?.leave(true);
+    } finally {
+      this.#fetcher.close();
+      if (this.#ownsTransport) await this.#transport.close();
+    }
   }
 
   /** The next batch, waiting for one; undefined once closed. Partition errors are thrown. */
   async #nextBatch(): Promise<ConsumerBatch | undefined> {
     for (;;) {
       if (this.#closed) return undefined;
+      if (this.#fatal) throw this.#fatal;
+      if (this.#reported) {
+        const { error } = this.#reported;
+        this.#reported = undefined;
+        throw error;
+      }
       const batch = this.#fetcher.take();
       if (batch) return batch;
       await this.#fetcher.waitForData();
     }
   }
 
-  /** The state of `batch`'s partition if the batch is still current (no seek since it was fetched). */
+  /** The state of `batch`'s partition if the batch may be handed out (no seek since it was fetched, not being revoked). */
   #current(batch: ConsumerBatch): PartitionState | undefined {
     const state = this.#fetcher.state(batch.topic, batch.partition);
-    return state && state.epoch === batch.epoch ? state : undefined;
+    return state && state.epoch === batch.epoch && !state.revoking ? state : undefined;
   }
 
   /** Iterate over batches (one partition each); the position moves past a batch when it is handed out. */
@@ -298,9 +385,16 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       const batch = await this.#nextBatch();
       if (!batch) return;
       if (!this.#current(batch)) continue;
-      await options.eachBatch(batch);
-      const state = this.#current(batch);
-      if (state) state.position = batch.lastOffset + 1;
+      const handling = Promise.resolve(options.eachBatch(batch));
+      this.#handlers.add(handling);
+      try {
+        await handling;
+      } finally {
+        this.#handlers.delete(handling);
+      }
+      // Handled: the position moves even if a revocation started meanwhile (it waited for this).
+      const state = this.#fetcher.state(batch.topic, batch.partition);
+      if (state && state.epoch === batch.epoch) state.position = batch.lastOffset + 1;
     }
   }
 

@@ -57,6 +57,7 @@ export class Fetcher {
   #waiters: (() => void)[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  #epochs = 0;
 
   constructor(transport: ClientTransport, options: FetcherOptions) {
     this.#transport = transport;
@@ -84,6 +85,7 @@ export class Fetcher {
     let state = this.#states.get(key);
     if (!state) {
       state = new PartitionState(topic, partition, this.#options.maxPartitionBytes);
+      state.epoch = ++this.#epochs;
       this.#states.set(key, state);
       this.#order.push(state);
     }
@@ -160,19 +162,18 @@ export class Fetcher {
       this.#notify();
       return;
     }
-    const epoch = state.epoch + 1;
-    this.resolve([state], policy === 'earliest' ? OffsetSpec.earliest : OffsetSpec.latest).catch(
-      (err: unknown) => {
-        if (state.epoch !== epoch || this.#closed) return;
-        const error = toSluiceError(err);
-        if (!error.retriable) {
-          state.error = error;
-          this.#notify();
-          return;
-        }
-        this.#retryLater(state, () => this.reset(state, policy));
-      },
-    );
+    const resolving = this.resolve([state], policy === 'earliest' ? OffsetSpec.earliest : OffsetSpec.latest);
+    const epoch = state.epoch; // resolve() discarded (and so re-numbered) the partition synchronously
+    resolving.catch((err: unknown) => {
+      if (state.epoch !== epoch || this.#closed) return;
+      const error = toSluiceError(err);
+      if (!error.retriable) {
+        state.error = error;
+        this.#notify();
+        return;
+      }
+      this.#retryLater(state, () => this.reset(state, policy));
+    });
   }
 
   #retryLater(state: PartitionState, action: () => void): void {
@@ -184,7 +185,7 @@ export class Fetcher {
   }
 
   #discard(state: PartitionState): void {
-    state.epoch++;
+    state.epoch = ++this.#epochs;
     state.inFlight = false;
     state.error = undefined;
     state.retryAt = 0;
@@ -203,7 +204,7 @@ export class Fetcher {
     for (let i = 0; i < n; i++) {
       const at = (this.#next + i) % n;
       const state = order[at]!;
-      if (state.paused) continue;
+      if (state.paused || state.revoking) continue;
       if (state.error) {
         const error = state.error;
         state.error = undefined;
@@ -262,7 +263,7 @@ export class Fetcher {
     const start = n > 0 ? this.#rotation++ % n : 0;
     for (let i = 0; i < n; i++) {
       const s = order[(start + i) % n]!;
-      if (s.paused || s.inFlight || s.position === undefined || s.error) continue;
+      if (s.paused || s.revoking || s.inFlight || s.position === undefined || s.error) continue;
       if (s.bufferedBytes >= maxPartitionBytes) continue;
       if (s.retryAt > now) {
         wakeAt = Math.min(wakeAt, s.retryAt);

@@ -25,7 +25,18 @@ export {
   type PartitionOffset,
   type TopicDescription,
 } from './admin.ts';
+export type {
+  GroupDescription,
+  GroupListing,
+  GroupMemberDescription,
+  OffsetResetPlan,
+  OffsetResetScope,
+  OffsetResetTarget,
+  PartitionLag,
+} from './admin-groups.ts';
+export type { Assignor, AssignorMember } from './assignor.ts';
 export type { BackoffOptions } from './backoff.ts';
+export { type AssignorName, resolveAssignors } from './built-in-assignors.ts';
 export {
   CONNECTION_DEFAULTS,
   Connection,
@@ -43,6 +54,22 @@ export {
   type TopicPartition,
 } from './consumer.ts';
 export { ConsumerBatch, ConsumerRecord, type RecordHeader } from './consumer-batch.ts';
+export {
+  decodeAssignment,
+  decodeSubscription,
+  encodeAssignment,
+  encodeSubscription,
+  type Subscription,
+} from './consumer-protocol.ts';
+export { cooperativeStickyAssignor } from './cooperative-sticky-assignor.ts';
+export type { RebalanceListener } from './group-assignment.ts';
+export type { GroupGeneration } from './group-member.ts';
+export {
+  CommitFailedError,
+  type CommitFailure,
+  type CommittedOffset,
+  type OffsetAndMetadata,
+} from './offset-commits.ts';
 export { murmur2, partitionForKey } from './partitioner.ts';
 export {
   PRODUCER_DEFAULTS,
@@ -51,5 +78,7 @@ export {
   type ProducerRecordInput,
   type RecordMetadata,
 } from './producer.ts';
+export { rangeAssignor } from './range-assignor.ts';
+export { roundRobinAssignor } from './round-robin-assignor.ts';
 export type { ClientSocket, SocketFactory, SocketHandlers } from './socket.ts';
 export type { ClientTransport, RequestOptions } from './transport.ts';

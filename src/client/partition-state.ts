@@ -32,7 +32,11 @@ export class PartitionState {
   position: number | undefined;
   fetchOffset = 0;
   paused = false;
+  /** Being revoked from this group member: nothing more is fetched or handed out. */
+  revoking = false;
   inFlight = false;
+  /** Bumped by every seek; unique across the fetcher's partitions, so a batch fetched for a removed
+   * partition never passes for one of the same partition assigned again. */
   epoch = 0;
   readonly buffered: ConsumerBatch[] = [];
   bufferedBytes = 0;

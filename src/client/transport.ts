@@ -13,7 +13,12 @@ export interface RequestOptions {
 
 /** A request/response channel to a broker. */
 export interface ClientTransport {
-  /** Send a request and resolve with its response; failures reject with a SluiceError. */
+  /**
+   * Send a request and resolve with its response; failures reject with a SluiceError. Exception: the
+   * group ops whose results carry a group-level `error` (joinGroup, syncGroup, heartbeat,
+   * offsetFetch; RESULT_ERROR_OPS in connection.ts) resolve with an `error` field instead, whether the
+   * group or the whole request failed: check `error`.
+   */
   request<K extends OpName>(op: K, body: OpBody<K>, options?: RequestOptions): Promise<OpResponse<K>>;
   /**
    * Send a request that gets no response (a produce with `acks: 0`); resolves once the frame has
