@@ -305,7 +305,7 @@ describe('every advertised version', () => {
 describe('captured client requests', () => {
   it('are all answered, at their version (acks=0 produces silently)', async () => {
     const dir = path.resolve(import.meta.dirname, '../fixtures/kafka-capture');
-    const frames = ['kcat.json', 'kafkajs.json'].flatMap(
+    const frames = ['kcat.json', 'kafkajs.json', 'kcat-groups.json', 'kafkajs-groups.json'].flatMap(
       (file) =>
         (
           JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as {

@@ -1,7 +1,8 @@
 /**
  * Golden bytes: request frames captured from kcat (librdkafka 2.0.2) and kafkajs 2.2.4 talking to
- * Sluice (scripts/capture-kafka-requests.ts). Each must decode, re-encode to the very same bytes, be
- * of a version the broker advertises, and — mutated at random — fail only with a typed error.
+ * Sluice (scripts/capture-kafka-requests.ts for produce, fetch and admin traffic;
+ * capture-group-requests.ts here for consumer groups). Each must decode, re-encode to the very same
+ * bytes, be of a version the broker advertises, and — mutated at random — fail only with a typed error.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,9 +18,27 @@ interface Capture {
 }
 
 const DIR = path.resolve(import.meta.dirname, '../../../fixtures/kafka-capture');
-const captures = ['kcat.json', 'kafkajs.json'].map(
-  (file) => JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8')) as Capture,
-);
+/** Each capture file and the APIs its client must have sent. */
+const GROUP_APIS = [
+  'FindCoordinator',
+  'JoinGroup',
+  'SyncGroup',
+  'Heartbeat',
+  'LeaveGroup',
+  'OffsetCommit',
+  'OffsetFetch',
+];
+const FILES: [file: string, apis: string[]][] = [
+  ['kcat.json', ['ApiVersions', 'Metadata', 'Produce', 'InitProducerId', 'ListOffsets']],
+  ['kafkajs.json', ['ApiVersions', 'Metadata', 'Produce', 'InitProducerId', 'ListOffsets']],
+  ['kcat-groups.json', GROUP_APIS],
+  ['kafkajs-groups.json', [...GROUP_APIS, 'DescribeGroups', 'ListGroups', 'DeleteGroups']],
+];
+const captures = FILES.map(([file, apis]) => ({
+  ...(JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8')) as Capture),
+  file,
+  apis,
+}));
 
 /** A small deterministic PRNG, so that a failure can be replayed. */
 function random(seed: number): () => number {
@@ -30,12 +49,10 @@ function random(seed: number): () => number {
   };
 }
 
-describe.each(captures)('requests captured from $client', ({ frames }) => {
+describe.each(captures)('requests captured from $client ($file)', ({ frames, apis: needed }) => {
   it('cover the APIs each client needs', () => {
     const apis = new Set(frames.map((f) => f.api));
-    for (const api of ['ApiVersions', 'Metadata', 'Produce', 'InitProducerId', 'ListOffsets']) {
-      expect(apis).toContain(api);
-    }
+    for (const api of needed) expect(apis).toContain(api);
   });
 
   it.each(frames.map((f, i) => [`${f.api} v${f.apiVersion} ${f.shape} #${i}`, f] as const))(
