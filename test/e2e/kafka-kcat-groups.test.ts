@@ -2,7 +2,8 @@
  * kcat `-G` (librdkafka 2.0.2's balanced consumer) against the broker as a child process: two members
  * split a topic's partitions and read every record once; the offsets they commit are read back through
  * the WebSocket protocol's offsetFetch and through kafkajs's admin; a member killed outright is expelled
- * after its session timeout and the other takes its partitions over.
+ * after its session timeout and the other takes its partitions over; cooperative-sticky members
+ * (librdkafka's incremental rebalancing, over the classic protocol) split the partitions too.
  *
  * librdkafka talks to the group coordinator on a connection of its own (JoinGroup, SyncGroup,
  * Heartbeat, OffsetCommit, LeaveGroup) and fetches on another, so its heartbeats keep going while it
@@ -282,5 +283,30 @@ describeWithKcat('kcat -G (balanced consumer group)', () => {
         .sort(),
     ).toEqual([...keys].sort());
     for (const p of ofB) expect(consumed(a).some((r) => r.partition === p)).toBe(true);
+  });
+
+  it('cooperative-sticky members split the partitions by incremental rebalances and read every record once', async () => {
+    const partitions = 4;
+    const topic = await createTopic(partitions);
+    const groupId = groupName();
+    const strategy = ['-X', 'partition.assignment.strategy=cooperative-sticky'];
+    const a = member(groupId, topic, ...strategy);
+    await a.waitFor(() => kcatAssignment(a.stderr(), topic)?.length === partitions, 30_000, 'A alone');
+    const b = member(groupId, topic, ...strategy);
+    await whenAll([a, b], () => split([a, b], topic, partitions), 30_000, 'A and B split');
+    expect(a.stderr()).toMatch(/incremental revoke/); // A gave up partitions without losing the others
+    const described = await ws.request('describeGroups', { groupIds: [groupId] });
+    expect((described.groups as { protocolName: string }[])[0]!.protocolName).toBe('cooperative-sticky');
+    const [assignedA, assignedB] = [a, b].map((m) => kcatAssignment(m.stderr(), topic)!);
+    const keys = await produce(topic, partitions, 10, 'coop');
+    await whenAll(
+      [a, b],
+      () => consumed(a).length + consumed(b).length >= keys.length,
+      30_000,
+      'every record',
+    );
+    expect([...consumed(a), ...consumed(b)].map((r) => r.key).sort()).toEqual([...keys].sort());
+    for (const r of consumed(a)) expect(assignedA).toContain(r.partition);
+    for (const r of consumed(b)) expect(assignedB).toContain(r.partition);
   });
 });

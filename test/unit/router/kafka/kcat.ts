@@ -196,23 +196,36 @@ process.on('exit', () => {
 });
 
 /**
- * The partitions a kcat `-G` member holds now, from its "% Group … rebalanced (memberid …): assigned:
- * t [0], t [2]" and "revoked: …" lines on stderr (undefined before its first assignment).
+ * The partitions a kcat `-G` member holds now (undefined before its first assignment), from its
+ * rebalance lines on stderr: with the eager protocols (range, roundrobin) "% Group … rebalanced
+ * (memberid …): assigned: t [0], t [2]" / "revoked: …" replace the assignment; with cooperative-sticky
+ * "rebalanced: incremental assignment of N partition(s) (…): t [1]" / "incremental revoke …" add and
+ * remove partitions.
  */
 export function kcatAssignment(stderr: string, topic: string): number[] | undefined {
-  let current: number[] | undefined;
-  for (const m of stderr.matchAll(/rebalanced \(memberid [^)]*\): (assigned|revoked): ([^\n]*)/g)) {
-    if (m[1] === 'revoked') {
-      current = [];
+  let current: Set<number> | undefined;
+  const partitionsOf = (list: string) =>
+    [...list.matchAll(/(\S+) \[(\d+)\]/g)].filter((p) => p[1] === topic).map((p) => Number(p[2]));
+  for (const line of stderr.split('\n')) {
+    const eager = /rebalanced \(memberid [^)]*\): (assigned|revoked): (.*)/.exec(line);
+    if (eager) {
+      current = new Set(eager[1] === 'assigned' ? partitionsOf(eager[2]!) : []);
       continue;
     }
-    current = [...m[2]!.matchAll(/(\S+) \[(\d+)\]/g)].filter((p) => p[1] === topic).map((p) => Number(p[2]));
-    current.sort((a, b) => a - b);
+    const incremental =
+      /rebalanced: incremental (assignment|revoke) of \d+ partition\(s\) \([^)]*\): (.*)/.exec(line);
+    if (incremental) {
+      current ??= new Set();
+      for (const p of partitionsOf(incremental[2]!)) {
+        if (incremental[1] === 'assignment') current.add(p);
+        else current.delete(p);
+      }
+    }
   }
-  return current;
+  return current && [...current].sort((a, b) => a - b);
 }
 
 /** kcat's member id in its group (from its last rebalance line). */
 export function kcatMemberId(stderr: string): string | undefined {
-  return [...stderr.matchAll(/rebalanced \(memberid ([^)]*)\)/g)].at(-1)?.[1];
+  return [...stderr.matchAll(/\(memberid ([^,)]*)[,)]/g)].at(-1)?.[1];
 }
