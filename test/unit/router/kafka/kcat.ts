@@ -124,6 +124,8 @@ export interface KcatProcess {
   stderr(): string;
   /** Resolves when `predicate` holds (checked on every output); rejects after `ms` or if kcat exits. */
   waitFor(predicate: () => boolean, ms: number, what: string): Promise<void>;
+  /** Call `listener` on every output (stdout or stderr) and on exit. */
+  onOutput(listener: () => void): void;
   /** Send `signal` (SIGTERM lets kcat leave its group and commit) and wait for the exit. */
   stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<number | null>;
 }
@@ -182,6 +184,9 @@ export function spawnKcat(args: string[]): KcatProcess {
         watchers.add(check);
         check();
       });
+    },
+    onOutput(listener) {
+      watchers.add(listener);
     },
     stop(signal = 'SIGTERM') {
       if (exitCode === undefined) child.kill(signal);
