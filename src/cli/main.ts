@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { SERVER_VERSION } from '../broker/broker.ts';
 import { registerBench } from './commands/bench.ts';
 import { registerConsume } from './commands/consume.ts';
+import { registerGroups } from './commands/groups.ts';
 import { registerOffsets } from './commands/offsets.ts';
 import { registerProduce } from './commands/produce.ts';
 import { registerStart } from './commands/start.ts';
@@ -25,6 +26,7 @@ registerTopics(program);
 registerProduce(program);
 registerConsume(program);
 registerOffsets(program);
+registerGroups(program);
 registerBench(program);
 
 try {

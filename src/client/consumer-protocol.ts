@@ -38,11 +38,13 @@ export interface Subscription {
   rackId: string | null;
 }
 
-/** Encode a subscription (version 1: topics, user data, owned partitions). */
+const NO_USER_DATA = new Uint8Array(0);
+
+/** Encode a subscription (version 1: topics, user data, owned partitions); no user data is written as empty bytes, as librdkafka and kafkajs do. */
 export function encodeSubscription(
   topics: readonly string[],
   ownedPartitions: readonly TopicPartition[],
-  userData: Uint8Array | null = null,
+  userData: Uint8Array | null = NO_USER_DATA,
 ): Uint8Array {
   return ConsumerProtocolSubscription.encodeVersioned(SUBSCRIPTION_VERSION, {
     topics: [...topics],
@@ -73,11 +75,11 @@ export function decodeSubscription(bytes: Uint8Array): Subscription {
   };
 }
 
-/** Encode an assignment (version 0). */
+/** Encode an assignment (version 0, empty user data: byte for byte what a librdkafka leader sends). */
 export function encodeAssignment(partitions: readonly TopicPartition[]): Uint8Array {
   return ConsumerProtocolAssignment.encodeVersioned(ASSIGNMENT_VERSION, {
     assignedPartitions: byTopic(partitions),
-    userData: null,
+    userData: NO_USER_DATA,
   });
 }
 

@@ -162,21 +162,13 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
    * subscription (manual assignment) the commit is outside any generation, which the coordinator
    * accepts only while the group has no members.
    */
-  commit(offsets?: readonly OffsetAndMetadata[]): Promise<void> {
-    try {
-      return this.#requireGroup('commit').commit(offsets);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  async commit(offsets?: readonly OffsetAndMetadata[]): Promise<void> {
+    await this.#requireGroup('commit').commit(offsets);
   }
 
   /** The group's committed offsets of `partitions` (default: the assigned ones); offset -1 when none. */
-  committed(partitions?: readonly TopicPartition[]): Promise<CommittedOffset[]> {
-    try {
-      return this.#requireGroup('committed').committed(partitions);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  async committed(partitions?: readonly TopicPartition[]): Promise<CommittedOffset[]> {
+    return this.#requireGroup('committed').committed(partitions);
   }
 
   /** The group membership (memberId '' and generationId -1 outside a generation), or undefined without groupId. */

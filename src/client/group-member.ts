@@ -27,54 +27,22 @@
  */
 import { SluiceError } from '../errors.ts';
 import type { JoinGroupResponse, SyncGroupResponse } from '../protocol/wire/ops.ts';
-import type { Assignor } from './assignor.ts';
-import { type BackoffOptions, backoffDelay } from './backoff.ts';
+import { backoffDelay } from './backoff.ts';
 import { rebalanceProtocolOf } from './built-in-assignors.ts';
 import { decodeAssignment, encodeSubscription } from './consumer-protocol.ts';
-import type { TopicPartition } from './fetcher.ts';
+import { GroupHeartbeat } from './group-heartbeat.ts';
 import { computeAssignments, matchingTopics, partitionCounts, sameCounts } from './group-leader.ts';
+import type {
+  GroupGeneration,
+  GroupMemberOptions,
+  RebalanceHooks,
+  Subscription,
+} from './group-member-options.ts';
 import { CommitFailedError, commitOffsets, type OffsetAndMetadata } from './offset-commits.ts';
 import { toSluiceError } from './responses.ts';
 import type { ClientTransport } from './transport.ts';
 
-/** Resolved group settings (see ConsumerOptions). */
-export interface GroupMemberOptions {
-  groupId: string;
-  groupInstanceId: string | null;
-  sessionTimeoutMs: number;
-  rebalanceTimeoutMs: number;
-  heartbeatIntervalMs: number;
-  metadataMaxAgeMs: number;
-  requestTimeoutMs: number;
-  assignors: readonly Assignor[];
-  retryBackoff: BackoffOptions;
-}
-
-/** What the member asks of the consumer around a rebalance. */
-export interface RebalanceHooks {
-  /** The partitions the member holds now. */
-  owned(): TopicPartition[];
-  /** Before joining: give up partitions (see the module comment). */
-  beforeJoin(change: {
-    protocol: 'eager' | 'cooperative';
-    lost: boolean;
-    topics: ReadonlySet<string>;
-  }): Promise<void>;
-  /** After SyncGroup: take the new assignment; true when partitions were revoked. */
-  assigned(partitions: TopicPartition[]): Promise<boolean>;
-  /** The membership failed for good (fenced, inconsistent protocol, invalid settings). */
-  failed(error: SluiceError): void;
-}
-
-/** What a member is: `memberId` '' and `generationId` -1 outside any generation. */
-export interface GroupGeneration {
-  groupId: string;
-  memberId: string;
-  generationId: number;
-  groupInstanceId: string | null;
-}
-
-type Subscription = { topics: readonly string[] } | { pattern: RegExp };
+export type { GroupGeneration, GroupMemberOptions, RebalanceHooks, Subscription };
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -96,11 +64,10 @@ export class GroupMember {
   #lost = false;
   #resets = 0;
   #joining = false;
-  #heartbeating = false;
-  #heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #heartbeat: GroupHeartbeat;
   #metadataTimer: ReturnType<typeof setTimeout> | undefined;
   #wakeUp: (() => void) | undefined;
-  #loop: Promise<void> | undefined;
+  #looping = false;
   #hook: Promise<unknown> = Promise.resolve();
   #stopped = false;
 
@@ -109,6 +76,14 @@ export class GroupMember {
     this.#o = options;
     this.#hooks = hooks;
     this.#protocol = rebalanceProtocolOf(options.assignors);
+    this.#heartbeat = new GroupHeartbeat(
+      transport,
+      {
+        intervalMs: options.heartbeatIntervalMs,
+        timeoutMs: Math.min(options.requestTimeoutMs, options.sessionTimeoutMs),
+      },
+      (code) => this.#onGroupError(code),
+    );
   }
 
   /** eager or cooperative (cooperative only when every assignor is). */
@@ -141,7 +116,10 @@ export class GroupMember {
     this.#subscription = subscription;
     this.#topics = 'topics' in subscription ? [...new Set(subscription.topics)].sort() : [];
     this.requestRejoin();
-    this.#loop ??= this.#run().finally(() => (this.#loop = undefined));
+    if (!this.#looping) {
+      this.#looping = true;
+      void this.#run();
+    }
     this.#scheduleMetadataCheck();
   }
 
@@ -154,7 +132,7 @@ export class GroupMember {
   /** Stop the loop and the timers (close/unsubscribe); a join in flight is abandoned. */
   stop(): void {
     this.#subscription = undefined;
-    this.#stopHeartbeats();
+    this.#heartbeat.stop();
     clearTimeout(this.#metadataTimer);
     this.#wake();
   }
@@ -232,31 +210,36 @@ export class GroupMember {
     }
   }
 
+  /** The loop; `#looping` is cleared synchronously as it ends, so a new subscription starts a new one. */
   async #run(): Promise<void> {
     let failures = 0;
-    while (this.#subscription && !this.#stopped) {
-      if (!this.#rejoinNeeded) {
-        await new Promise<void>((resolve) => (this.#wakeUp = resolve));
-        continue;
-      }
-      try {
-        await this.#joinAndSync();
-        failures = 0;
-      } catch (err) {
-        this.#joining = false;
-        if (!this.#subscription || this.#stopped) return;
-        const error = toSluiceError(err);
-        this.#rejoinNeeded = true;
-        if (!error.retriable) {
-          this.stop();
-          this.#hooks.failed(error);
-          return;
+    try {
+      while (this.#subscription && !this.#stopped) {
+        if (!this.#rejoinNeeded) {
+          await new Promise<void>((resolve) => (this.#wakeUp = resolve));
+          continue;
         }
-        await Promise.race([
-          delay(backoffDelay(this.#o.retryBackoff, failures++)),
-          new Promise<void>((resolve) => (this.#wakeUp = resolve)),
-        ]);
+        try {
+          await this.#joinAndSync();
+          failures = 0;
+        } catch (err) {
+          this.#joining = false;
+          if (!this.#subscription || this.#stopped) return;
+          const error = toSluiceError(err);
+          this.#rejoinNeeded = true;
+          if (!error.retriable) {
+            this.stop();
+            this.#hooks.failed(error);
+            return;
+          }
+          await Promise.race([
+            delay(backoffDelay(this.#o.retryBackoff, failures++)),
+            new Promise<void>((resolve) => (this.#wakeUp = resolve)),
+          ]);
+        }
       }
+    } finally {
+      this.#looping = false;
     }
   }
 
@@ -271,7 +254,7 @@ export class GroupMember {
     await this.#runHook(() => this.#hooks.beforeJoin({ protocol: this.#protocol, lost, topics }));
     if (!this.#current(resets)) return;
     this.#joining = true;
-    this.#stopHeartbeats();
+    this.#heartbeat.stop();
     let joined: JoinGroupResponse | undefined;
     let synced: SyncGroupResponse;
     try {
@@ -310,7 +293,7 @@ export class GroupMember {
     }
     const partitions = decodeAssignment(synced.assignment);
     this.#ownedGeneration = joined.generationId;
-    this.#startHeartbeats();
+    this.#heartbeat.start(this.generation);
     const revoked = await this.#runHook(() => this.#hooks.assigned(partitions));
     if (revoked && this.#current(resets)) this.requestRejoin();
   }
@@ -330,7 +313,7 @@ export class GroupMember {
           protocolType: 'consumer',
           protocols: this.#o.assignors.map((a) => ({
             name: a.name,
-            metadata: encodeSubscription(this.#topics, owned, a.userData?.(this.#ownedGeneration) ?? null),
+            metadata: encodeSubscription(this.#topics, owned, a.userData?.(this.#ownedGeneration)),
           })),
         },
         // The coordinator answers when the rebalance completes: up to the rebalance timeout.
@@ -378,7 +361,7 @@ export class GroupMember {
     this.#leader = false;
     this.#lost = true;
     this.#resets++;
-    this.#stopHeartbeats();
+    this.#heartbeat.stop();
     this.requestRejoin();
   }
 
@@ -396,44 +379,6 @@ export class GroupMember {
     const wake = this.#wakeUp;
     this.#wakeUp = undefined;
     wake?.();
-  }
-
-  #startHeartbeats(): void {
-    this.#heartbeating = true;
-    this.#scheduleHeartbeat();
-  }
-
-  #stopHeartbeats(): void {
-    this.#heartbeating = false;
-    clearTimeout(this.#heartbeatTimer);
-  }
-
-  #scheduleHeartbeat(): void {
-    clearTimeout(this.#heartbeatTimer);
-    if (!this.#heartbeating || this.#joining) return;
-    this.#heartbeatTimer = setTimeout(() => void this.#heartbeat(), this.#o.heartbeatIntervalMs);
-    this.#heartbeatTimer.unref?.();
-  }
-
-  async #heartbeat(): Promise<void> {
-    const resets = this.#resets;
-    try {
-      const response = await this.#transport.request(
-        'heartbeat',
-        {
-          groupId: this.#o.groupId,
-          generationId: this.#generationId,
-          memberId: this.#memberId,
-          groupInstanceId: this.#o.groupInstanceId,
-        },
-        { timeoutMs: Math.min(this.#o.requestTimeoutMs, this.#o.sessionTimeoutMs) },
-      );
-      if (response.error && this.#current(resets) && !this.#joining) this.#onGroupError(response.error.code);
-    } catch {
-      // Connection lost or timed out: the next heartbeat tries again (the broker may be restarting).
-    } finally {
-      if (this.#current(resets)) this.#scheduleHeartbeat();
-    }
   }
 
   #scheduleMetadataCheck(): void {

@@ -2,11 +2,20 @@
  * `sluice consume TOPIC`: print records (like kafka-console-consumer / `kcat -C`). Reads all
  * partitions (or one), from the latest offset by default, `--from-beginning`, or `--offset`.
  * `--exit-at-end` stops at the end offsets seen at start; `--max-messages` after N records.
+ * `--group G` reads as a member of consumer group G instead (consume-group.ts).
  */
 import type { Command } from 'commander';
 import { Admin, Consumer, type ConsumerRecord, type PartitionAssignment } from '../../client/index.ts';
-import { addBootstrap, Progress, parseInteger, parseTime, unescape } from '../client-options.ts';
+import {
+  addBootstrap,
+  collect,
+  Progress,
+  parseInteger,
+  parseTime,
+  unescape as unescapeSeparator,
+} from '../client-options.ts';
 import { UsageError } from '../output.ts';
+import { consumeGroup } from './consume-group.ts';
 
 interface ConsumeOptions {
   bootstrap: string;
@@ -23,6 +32,8 @@ interface ConsumeOptions {
   exitAtEnd?: boolean;
   json?: boolean;
   quiet?: boolean;
+  group?: string;
+  consumerProperty?: string[];
 }
 
 const utf8 = new TextDecoder();
@@ -51,7 +62,13 @@ export function registerConsume(program: Command): void {
       .option('--print-headers', 'print headers as key=value,… before the value')
       .option('--key-separator <sep>', 'separator between printed fields', '\\t')
       .option('--json', 'print each record as a JSON object (key, value as UTF-8)')
-      .option('-q, --quiet', 'no progress lines'),
+      .option('-q, --quiet', 'no progress lines')
+      .option('--group <group>', 'read as a member of this consumer group, committing offsets')
+      .option(
+        '--consumer-property <key=value>',
+        'Kafka consumer setting for --group (repeatable), e.g. session.timeout.ms=10000',
+        collect,
+      ),
   ).action(async (topic: string, o: ConsumeOptions) => {
     if (o.fromBeginning && o.offset !== undefined)
       throw new UsageError('give --from-beginning or --offset, not both');
@@ -60,7 +77,25 @@ export function registerConsume(program: Command): void {
         ? Number.POSITIVE_INFINITY
         : parseInteger(o.maxMessages, '--max-messages', 1);
     const only = o.partition === undefined ? undefined : parseInteger(o.partition, '--partition', 0);
-    const sep = unescape(o.keySeparator);
+    const sep = unescapeSeparator(o.keySeparator);
+    if (o.group !== undefined) {
+      if (o.partition !== undefined || o.offset !== undefined)
+        throw new UsageError(
+          '--group reads the partitions the group assigns: --partition and --offset do not apply',
+        );
+      await consumeGroup(topic, {
+        bootstrap: o.bootstrap,
+        group: o.group,
+        fromBeginning: o.fromBeginning ?? false,
+        exitAtEnd: o.exitAtEnd ?? false,
+        maxMessages,
+        quiet: o.quiet ?? false,
+        consumerProperties: o.consumerProperty,
+        format: (r) => (o.json ? jsonLine(r) : textLine(r, o, sep)),
+      });
+      return;
+    }
+    if (o.consumerProperty) throw new UsageError('--consumer-property applies only with --group');
 
     const admin = new Admin({ bootstrap: o.bootstrap, reconnect: false });
     const consumer = new Consumer({ bootstrap: o.bootstrap, reconnect: false, autoOffsetReset: 'earliest' });
