@@ -166,26 +166,43 @@ export async function kcatConsume(
   if (target === 0) return;
   const stop = new StopCondition(target, s.durationSec);
   stop.start();
-  meter.start();
   const kcat = startKcat(args);
   kcat.child.stdin!.end();
   const timer = setInterval(() => {
     if (stop.expired()) kcat.child.kill('SIGTERM');
   }, 50);
-  let asked = performance.now();
-  let partial = '';
-  kcat.child.stdout!.setEncoding('latin1');
-  kcat.child.stdout!.on('data', (text: string) => {
+  // The clock starts at kcat's first output: its start-up (process, metadata, offsets) is not the
+  // broker's throughput, as a Sluice consumer's connect is not measured either.
+  let started = false;
+  let asked = 0;
+  let number = 0;
+  let key = 0;
+  let bytes = 0;
+  kcat.child.stdout!.on('data', (chunk: Buffer) => {
     const got = performance.now();
-    const lines = (partial + text).split('\n');
-    partial = lines.pop()!;
-    let bytes = 0;
-    for (const line of lines) {
-      const space = line.indexOf(' ');
-      bytes += Math.max(0, Number(line.slice(0, space))) + Math.max(0, Number(line.slice(space + 1)));
+    if (!started) {
+      started = true;
+      meter.start();
     }
-    meter.add(lines.length, bytes);
-    meter.latency(got - asked, lines.length);
+    // Lines of "KEYLEN VALUELEN\n" (a null key or value prints -1), parsed byte by byte.
+    let lines = 0;
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk[i]!;
+      if (c >= 48 && c <= 57) number = number * 10 + (c - 48);
+      else if (c === 45)
+        number = -1e9; // '-': a null key or value counts 0 bytes
+      else if (c === 32) {
+        key = number;
+        number = 0;
+      } else if (c === 10) {
+        bytes += Math.max(0, key) + Math.max(0, number);
+        key = number = 0;
+        lines++;
+      }
+    }
+    meter.add(lines, bytes);
+    bytes = 0;
+    if (asked > 0) meter.latency(got - asked, lines);
     asked = performance.now();
   });
   const code = await kcat.exited;

@@ -10,6 +10,9 @@ import type { BenchSummary } from './bench-stats.ts';
 interface Series {
   name: string;
   points: [number, number][];
+  /** Index into the palette (default: the series' position), so that a run keeps its colour. */
+  color?: number;
+  dashed?: boolean;
 }
 
 interface ChartOptions {
@@ -24,7 +27,9 @@ interface ChartOptions {
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 const W = 760;
-const H = 300;
+/** Height of the plot area and axes; the legend adds a line per series below it. */
+const PLOT_H = 300;
+const LEGEND_LINE = 16;
 const PAD = { left: 70, right: 20, top: 34, bottom: 46 };
 
 export function escapeHtml(s: string): string {
@@ -51,6 +56,8 @@ function fmt(v: number): string {
 export function lineChart(o: ChartOptions): string {
   const all = o.series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
   if (all.length === 0) return `<p class="empty">${escapeHtml(o.title)}: no data</p>`;
+  const H = PLOT_H;
+  const height = PLOT_H + 8 + LEGEND_LINE * o.series.length;
   const xs = all.map(([x]) => x);
   const xMin = o.xTicks ? Math.min(...o.xTicks.map((t) => t.value), ...xs) : Math.min(0, ...xs);
   const xMax = Math.max(...xs, ...(o.xTicks ?? []).map((t) => t.value), xMin + 1e-9);
@@ -85,7 +92,7 @@ export function lineChart(o: ChartOptions): string {
     })();
   const parts: string[] = [];
   parts.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${height}" width="${W}" height="${height}" role="img">`,
   );
   parts.push(`<title>${escapeHtml(o.title)}</title>`);
   parts.push(`<text x="${W / 2}" y="18" text-anchor="middle" class="t">${escapeHtml(o.title)}</text>`);
@@ -106,18 +113,21 @@ export function lineChart(o: ChartOptions): string {
     `<text transform="translate(16 ${(H - PAD.bottom + PAD.top) / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(o.yLabel)}</text>`,
   );
   o.series.forEach((s, i) => {
-    const color = COLORS[i % COLORS.length]!;
+    const color = COLORS[(s.color ?? i) % COLORS.length]!;
+    const dash = s.dashed ? ' stroke-dasharray="5 3"' : '';
     const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
     if (pts.length === 0) return;
     const d = pts
       .map(([x, y], j) => `${j === 0 ? 'M' : 'L'}${px(x).toFixed(1)},${py(y).toFixed(1)}`)
       .join('');
-    parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"/>`);
+    parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"${dash}/>`);
     if (pts.length === 1)
       parts.push(`<circle cx="${px(pts[0]![0])}" cy="${py(pts[0]![1])}" r="3" fill="${color}"/>`);
-    const ly = PAD.top + 14 * i + 4;
-    parts.push(`<rect x="${PAD.left + 10}" y="${ly}" width="12" height="3" fill="${color}"/>`);
-    parts.push(`<text x="${PAD.left + 28}" y="${ly + 5}" class="l">${escapeHtml(s.name)}</text>`);
+    const ly = H + 8 + LEGEND_LINE * i;
+    parts.push(
+      `<line x1="${PAD.left}" x2="${PAD.left + 14}" y1="${ly + 1}" y2="${ly + 1}" stroke="${color}" stroke-width="3"${dash}/>`,
+    );
+    parts.push(`<text x="${PAD.left + 20}" y="${ly + 5}" class="l">${escapeHtml(s.name)}</text>`);
   });
   parts.push('</svg>');
   return parts.join('');
@@ -137,7 +147,6 @@ function summaryTable(runs: BenchSummary[]): string {
     'seconds',
     'records/s',
     'MB/s',
-    'latency of',
     'p50 ms',
     'p95 ms',
     'p99 ms',
@@ -151,7 +160,6 @@ function summaryTable(runs: BenchSummary[]): string {
       s.seconds.toFixed(2),
       s.records_per_sec.toLocaleString('en-US'),
       s.mb_per_sec.toFixed(2),
-      s.latency,
       ...[s.p50_ms, s.p95_ms, s.p99_ms, s.p999_ms, s.max_ms].map((v) => (v === null ? '–' : String(v))),
     ]
       .map((c) => `<td>${escapeHtml(c)}</td>`)
@@ -169,11 +177,10 @@ function settingsTable(runs: BenchSummary[]): string {
     .join('');
 }
 
-/** The report page for one run or several runs side by side. */
-export function renderReport(runs: BenchSummary[], title = 'Sluice benchmark', notes = ''): string {
+/** Throughput, latency over time and latency distribution of runs of one workload. */
+function charts(runs: BenchSummary[]): string[] {
   const percentileTicks = [0, 90, 99, 99.9, 99.99, 99.999].map((p) => ({ value: nines(p), label: `${p}%` }));
-  const withLatency = runs.filter((s) => s.distribution.length > 0);
-  const charts = [
+  return [
     lineChart({
       title: 'Throughput over time',
       xLabel: 'seconds',
@@ -184,20 +191,27 @@ export function renderReport(runs: BenchSummary[], title = 'Sluice benchmark', n
       })),
     }),
     lineChart({
-      title: 'Latency over time (average and largest of each second)',
+      title: 'Latency over time (average and largest of each half second)',
       xLabel: 'seconds',
       yLabel: 'ms (log scale)',
       yLog: true,
-      series: withLatency.flatMap((s) => [
-        {
-          name: `${seriesName(s)} avg`,
-          points: s.timeline.flatMap((p) => (p.avg_ms === null ? [] : [[p.t, p.avg_ms]])),
-        },
-        {
-          name: `${seriesName(s)} max`,
-          points: s.timeline.flatMap((p) => (p.max_ms === null ? [] : [[p.t, p.max_ms]])),
-        },
-      ]) as Series[],
+      series: runs.flatMap((s, i) =>
+        s.distribution.length === 0
+          ? []
+          : [
+              {
+                name: `${seriesName(s)} avg`,
+                color: i,
+                points: s.timeline.flatMap((p) => (p.avg_ms === null ? [] : [[p.t, p.avg_ms]])),
+              },
+              {
+                name: `${seriesName(s)} max (dashed)`,
+                color: i,
+                dashed: true,
+                points: s.timeline.flatMap((p) => (p.max_ms === null ? [] : [[p.t, p.max_ms]])),
+              },
+            ],
+      ) as Series[],
     }),
     lineChart({
       title: 'Latency distribution',
@@ -205,26 +219,51 @@ export function renderReport(runs: BenchSummary[], title = 'Sluice benchmark', n
       yLabel: 'ms (log scale)',
       yLog: true,
       xTicks: percentileTicks,
-      series: withLatency.map((s) => ({
-        name: `${seriesName(s)} (${s.latency})`,
-        points: s.distribution.filter((d) => d.percentile < 100).map((d) => [nines(d.percentile), d.ms]),
-      })),
+      series: runs.flatMap((s, i) =>
+        s.distribution.length === 0
+          ? []
+          : [
+              {
+                name: seriesName(s),
+                color: i,
+                points: s.distribution
+                  .filter((d) => d.percentile < 100)
+                  .map((d): [number, number] => [nines(d.percentile), d.ms]),
+              },
+            ],
+      ),
     }),
   ];
+}
+
+/**
+ * The report page for one run or several side by side: one section per workload (produce, consume,
+ * e2e), each with its table and charts, so that like is plotted against like.
+ */
+export function renderReport(runs: BenchSummary[], title = 'Sluice benchmark', notes = ''): string {
+  const workloads = [...new Set(runs.map((s) => s.workload))];
+  const sections = workloads.map((w) => {
+    const these = runs.filter((s) => s.workload === w);
+    const heading = workloads.length > 1 ? `<h2>${escapeHtml(w)}</h2>` : '';
+    return `${heading}
+<p class="meta">Latency: ${escapeHtml([...new Set(these.map((s) => s.latency))].join('; '))}.</p>
+${summaryTable(these)}
+${charts(these).join('\n')}`;
+  });
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>
-body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:24px auto;max-width:820px;color:#222}
-h1{font-size:20px}table{border-collapse:collapse;margin:12px 0;font-variant-numeric:tabular-nums}
-td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}td:first-child,th:first-child{text-align:left}
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:24px auto;max-width:960px;color:#222}
+h1{font-size:20px}h2{font-size:17px;margin-top:32px;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:12px 0;font-size:13px;font-variant-numeric:tabular-nums}
+td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}td:first-child,th:first-child{text-align:left}
 th{background:#f3f3f3}svg{display:block;margin:18px 0;font-size:11px}svg .g{stroke:#e5e5e5}
 svg .t{font-size:14px;font-weight:600}svg .l{font-size:11px}pre{background:#f7f7f7;padding:8px}
-.empty,.meta{color:#777}
+.empty,.meta{color:#666}
 </style></head><body>
 <h1>${escapeHtml(title)}</h1>
 <p class="meta">Generated ${escapeHtml(new Date().toISOString())} by sluice bench.${notes ? ` ${escapeHtml(notes)}` : ''}</p>
-${summaryTable(runs)}
-${charts.join('\n')}
+${sections.join('\n')}
 ${settingsTable(runs)}
 </body></html>
 `;

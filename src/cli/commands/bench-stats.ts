@@ -1,6 +1,6 @@
 /**
  * What every `sluice bench` workload measures, in one place: counts, a latency histogram (HDR,
- * microsecond resolution, 3 significant digits), a timeline of one sample per second for the HTML
+ * microsecond resolution, 3 significant digits), a timeline of two samples per second for the HTML
  * report, progress lines on stderr, and the final summary (text on stdout, or one JSON object on the
  * last line of stdout with --json).
  *
@@ -100,8 +100,9 @@ export class BenchMeter {
     this.histogram.reset();
     this.timeline.length = 0;
     clearInterval(this.#timer);
-    // One sample a second for the timeline; unref'd so that it never keeps the process alive.
-    this.#timer = setInterval(() => this.#sample(), 1000);
+    // Two samples a second for the timeline (short runs still draw a line); unref'd so that it never
+    // keeps the process alive.
+    this.#timer = setInterval(() => this.#sample(), 500);
     this.#timer.unref();
   }
 
@@ -173,7 +174,7 @@ export class BenchMeter {
     this.#end = performance.now();
     clearInterval(this.#timer);
     // The last partial second, so that the timeline covers the whole run.
-    if (this.#end - this.#sampleAt > 100) this.#sample(false);
+    if (this.#end - this.#sampleAt > 50) this.#sample(false);
   }
 
   summary(workload: string, protocol: string, latency: string, config: BenchSummary['config']): BenchSummary {
