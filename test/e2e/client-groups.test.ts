@@ -284,6 +284,60 @@ describe('assignors in a live group', () => {
   });
 });
 
+describe('subscriptions and membership', () => {
+  it('a pattern subscription picks up topics created later; unsubscribe leaves the group', async () => {
+    const prefix = name('re');
+    await admin.createTopics([{ name: `${prefix}-a`, numPartitions: 2 }]);
+    await produce(`${prefix}-a`, 10);
+    const changes = new Changes();
+    const seen = new Map<string, number>();
+    const groupId = name('g');
+    const m = member(changes, groupId, new RegExp(`^${prefix}-`), seen, { metadataMaxAgeMs: 300 });
+    await changes.until(() => seen.size >= 10, 'the records of the first matching topic');
+    expect(m.consumer.subscription()).toEqual([`${prefix}-a`]);
+    await admin.createTopics([
+      { name: `${prefix}-b`, numPartitions: 1 },
+      { name: `other-${prefix}`, numPartitions: 1 },
+    ]);
+    await produce(`${prefix}-b`, 5, 100);
+    await produce(`other-${prefix}`, 5, 200);
+    await changes.until(() => seen.size >= 15, 'the records of the new matching topic');
+    expect(m.consumer.subscription()).toEqual([`${prefix}-a`, `${prefix}-b`]);
+    expect([...seen.keys()].filter((k) => k.startsWith('other-'))).toEqual([]);
+    await m.consumer.unsubscribe();
+    expect(m.consumer.assignment()).toEqual([]);
+    expect(m.consumer.subscription()).toEqual([]);
+    expect((await admin.describeGroups([groupId]))[0]).toMatchObject({ state: 'Empty', members: [] });
+  });
+
+  it('a static member (groupInstanceId) that restarts gets its partitions back without a rebalance', async () => {
+    const topic = name('static');
+    const groupId = name('g');
+    await admin.createTopics([{ name: topic, numPartitions: 4 }]);
+    const changes = new Changes();
+    const first = member(changes, groupId, [topic], undefined, { groupInstanceId: 'instance-a' });
+    const other = member(changes, groupId, [topic], undefined);
+    await changes.until(() => balanced([first, other], topic, 4), 'a 2/2 split');
+    const held = first.consumer.assignment().map(tpString).sort();
+    const generation = (await admin.describeGroups([groupId]))[0]!.generationId;
+    // A static member does not leave on close: the group keeps its place for the session timeout.
+    await first.consumer.close();
+    const [kept] = await admin.describeGroups([groupId]);
+    expect(kept!.members).toHaveLength(2);
+    expect(kept!.members.find((m) => m.groupInstanceId === 'instance-a')).toBeDefined();
+    const restarted = member(changes, groupId, [topic], undefined, { groupInstanceId: 'instance-a' });
+    await changes.until(
+      () => restarted.consumer.assignment().length === 2,
+      'the restarted member to be assigned',
+    );
+    expect(restarted.consumer.assignment().map(tpString).sort()).toEqual(held);
+    const [after] = await admin.describeGroups([groupId]);
+    expect(after!.generationId).toBe(generation);
+    // The other member was never asked to give anything up.
+    expect(other.events.filter((e) => e.kind !== 'assigned')).toEqual([]);
+  });
+});
+
 describe('commits', () => {
   it('keeps commit metadata exactly and commits positions on close', async () => {
     const topic = name('commit');
