@@ -143,6 +143,14 @@ describe('sluice bench over WebSocket', () => {
     ).toBeGreaterThanOrEqual(1000);
   });
 
+  it('consumes as a consumer group, two members sharing the partitions', async () => {
+    const t = topicName();
+    summaryOf(await bench(['produce', '--topic', t, '--partitions', '2', '--records', '4000', '--json']));
+    const run = await bench(['consume', '--topic', t, '--group', `g-${t}`, '--consumers', '2', '--json']);
+    expect(summaryOf(run).records).toBe(4000);
+    expect(run.stderr).toMatch(/first batch \d+ ms after joining/);
+  });
+
   it('produces at a fixed rate for a duration', async () => {
     const s = summaryOf(
       await bench(['produce', '--topic', topicName(), '--rate', '2000', '--duration', '1', '--json']),

@@ -3,7 +3,9 @@
  * each) read the topic from the beginning, the partitions shared among them, with every record
  * decoded (`batch.cursor()` walks and validates each record's fields: the fastest way the client
  * offers to read all of them). Stops at the end offsets seen at start, after `--records`, or after
- * `--duration`.
+ * `--duration`. With `--group`, the consumers join that consumer group instead and read what its
+ * assignor gives them (a new group starts at the beginning; an existing one at its committed
+ * offsets); the clock starts at the first batch, so the join is not counted (it is reported).
  *
  * Latency: how long the application waited for each batch (from asking for the next one to having
  * it), recorded once per record of the batch. Near zero while the consumer's read-ahead keeps up;
@@ -18,6 +20,7 @@ export function newConsumer(s: BenchSettings): Consumer {
     bootstrap: s.bootstrap,
     autoOffsetReset: 'earliest',
     reconnect: false,
+    ...(s.group !== undefined && { groupId: s.group }),
     ...(s.fetchesInFlight !== undefined && { maxFetchesInFlight: s.fetchesInFlight }),
   });
 }
@@ -42,16 +45,20 @@ export async function benchConsumeWs(s: BenchSettings, meter: BenchMeter): Promi
   const target = s.records ?? (s.durationSec === undefined ? available : Number.POSITIVE_INFINITY);
   const endOf = new Map(offsets.map((o) => [o.partition, o.high]));
   const stop = new StopCondition(target, s.durationSec);
-  const consumers = Array.from({ length: Math.min(s.consumers, offsets.length) }, () => newConsumer(s));
+  const grouped = s.group !== undefined;
+  const count = grouped ? s.consumers : Math.min(s.consumers, offsets.length);
+  const consumers = Array.from({ length: count }, () => newConsumer(s));
   let finished = false;
   try {
     await Promise.all(consumers.map((c) => c.connect()));
     for (const [i, c] of consumers.entries()) {
-      c.assign(
-        offsets
-          .filter((_, p) => p % consumers.length === i)
-          .map((o) => ({ topic: s.topic, partition: o.partition, offset: 'earliest' as const })),
-      );
+      if (grouped) c.subscribe([s.topic]);
+      else
+        c.assign(
+          offsets
+            .filter((_, p) => p % consumers.length === i)
+            .map((o) => ({ topic: s.topic, partition: o.partition, offset: 'earliest' as const })),
+        );
     }
     const stopAll = () => {
       if (finished) return;
@@ -59,6 +66,8 @@ export async function benchConsumeWs(s: BenchSettings, meter: BenchMeter): Promi
       meter.stop();
       for (const c of consumers) void c.close();
     };
+    const joining = performance.now();
+    let measuring = !grouped;
     stop.start();
     meter.start();
     // Stop even when no batch arrives (an empty topic, or --duration).
@@ -69,10 +78,20 @@ export async function benchConsumeWs(s: BenchSettings, meter: BenchMeter): Promi
     const reader = async (consumer: Consumer): Promise<void> => {
       // With --records the count decides; otherwise each partition ends at its end offset.
       const open = new Set(consumer.assignment().map((tp) => tp.partition));
-      const byCount = s.records !== undefined || s.durationSec !== undefined;
+      const byCount = grouped || s.records !== undefined || s.durationSec !== undefined;
       let asked = performance.now();
       for await (const batch of consumer.batches()) {
         const got = performance.now();
+        if (!measuring) {
+          // The first batch of a group: the clock starts now, after the join and the assignment.
+          measuring = true;
+          if (!s.quiet)
+            process.stderr.write(
+              `group ${s.group}: first batch ${(got - joining).toFixed(0)} ms after joining\n`,
+            );
+          meter.start();
+          asked = got;
+        }
         const [n, bytes] = decodeBatch(batch);
         meter.add(n, bytes);
         meter.latency(got - asked, n);

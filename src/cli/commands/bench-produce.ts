@@ -70,6 +70,7 @@ export async function benchProduceWs(s: BenchSettings, meter: BenchMeter): Promi
       limiter.start();
       const outstanding: Promise<void>[] = [];
       let sent = 0;
+      let sinceYield = 0;
       let at = (laneIndex * 997) % pool.length;
       for (;;) {
         if (stop.expired()) break;
@@ -92,9 +93,15 @@ export async function benchProduceWs(s: BenchSettings, meter: BenchMeter): Promi
             meter.latency(performance.now() - t0, n);
           }),
         );
-        // Keep about one buffer's worth outstanding; waiting on the oldest chunk lets I/O run.
+        // Keep about one buffer's worth outstanding; waiting on the oldest chunk lets I/O run. Until
+        // the window is full, yield every few chunks too, so that the first batches go out while the
+        // next are encoded (rather than after a whole buffer was filled).
         if (outstanding.length >= maxChunks) await outstanding.shift();
         else if (limiter.limited) await sleep(0);
+        else if (++sinceYield >= 4) {
+          sinceYield = 0;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
       }
       await Promise.all(outstanding);
       await producer.flush();

@@ -183,10 +183,6 @@ function addProducerOptions(cmd: Command, workload: Workload): Command {
 
 async function run(workload: Workload, o: BenchFlags): Promise<void> {
   const s = settingsOf(workload, o);
-  if (s.group !== undefined && s.protocol === 'ws')
-    throw new UsageError(
-      '--group needs --protocol kafka for now (the WebSocket client has no consumer groups yet)',
-    );
   const label = `${workload} ${s.protocol === 'kafka' ? `kafka/${s.kafkaClient}` : 'ws'}`;
   const meter = new BenchMeter(label, s.progressEveryMs, s.quiet);
   const byProtocol = {
