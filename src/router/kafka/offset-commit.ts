@@ -10,7 +10,7 @@
  * GROUP_ID_NOT_FOUND instead of ILLEGAL_GENERATION for a member commit to a group that does not
  * exist. kafkajs sends v5, librdkafka v7, platformatic v8–9.
  */
-import type { ErrorCode } from '../../errors.ts';
+import { GroupState } from '../../coordinator/types.ts';
 import { API_KEYS } from '../../protocol/kafka/api-keys.ts';
 import type { OffsetCommitResponseData } from '../../protocol/kafka/messages/offset-commit.ts';
 import type { KafkaApi } from './kafka-api.ts';
@@ -22,43 +22,35 @@ export const offsetCommitApi: KafkaApi<typeof API_KEYS.OffsetCommit> = {
   apiKey: API_KEYS.OffsetCommit,
   versions: [0, 9],
   async handle({ apiVersion, body }, { ctx }): Promise<OffsetCommitResponseData> {
-    const generationId = body.generationIdOrMemberEpoch ?? -1;
-    let missing: ErrorCode | undefined;
-    if (
+    const r = await ctx.coordinator.offsetCommit({
+      groupId: body.groupId,
+      generationId: body.generationIdOrMemberEpoch ?? -1,
+      memberId: body.memberId ?? '',
+      groupInstanceId: body.groupInstanceId ?? null,
+      topics: body.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({
+          partition: p.partitionIndex,
+          offset: p.committedOffset,
+          leaderEpoch: p.committedLeaderEpoch ?? -1,
+          metadata: p.committedMetadata,
+        })),
+      })),
+    });
+    // The coordinator refuses a member commit to an unknown group with ILLEGAL_GENERATION (what
+    // Kafka answers below v9); v9 clients are told GROUP_ID_NOT_FOUND.
+    const unknownGroup =
       apiVersion >= GROUP_ID_NOT_FOUND_VERSION &&
-      generationId >= 0 &&
-      body.groupId !== '' &&
-      ctx.coordinator.describeGroups([body.groupId])[0]?.state === 'Dead'
-    ) {
-      missing = 'GROUP_ID_NOT_FOUND';
-    }
-    const r = missing
-      ? {
-          topics: body.topics.map((t) => ({
-            name: t.name,
-            partitions: t.partitions.map((p) => ({ partition: p.partitionIndex, error: missing })),
-          })),
-        }
-      : await ctx.coordinator.offsetCommit({
-          groupId: body.groupId,
-          generationId,
-          memberId: body.memberId ?? '',
-          groupInstanceId: body.groupInstanceId ?? null,
-          topics: body.topics.map((t) => ({
-            name: t.name,
-            partitions: t.partitions.map((p) => ({
-              partition: p.partitionIndex,
-              offset: p.committedOffset,
-              leaderEpoch: p.committedLeaderEpoch ?? -1,
-              metadata: p.committedMetadata,
-            })),
-          })),
-        });
+      r.error === 'ILLEGAL_GENERATION' &&
+      ctx.coordinator.describeGroups([body.groupId])[0]?.state === GroupState.Dead;
     return {
       throttleTimeMs: 0,
       topics: r.topics.map((t) => ({
         name: t.name,
-        partitions: t.partitions.map((p) => ({ partitionIndex: p.partition, errorCode: kafkaCode(p.error) })),
+        partitions: t.partitions.map((p) => ({
+          partitionIndex: p.partition,
+          errorCode: kafkaCode(unknownGroup ? 'GROUP_ID_NOT_FOUND' : p.error),
+        })),
       })),
     };
   },
