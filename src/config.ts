@@ -275,6 +275,12 @@ export const SETTINGS = {
     max: LONG_MAX,
     doc: 'Default min.compaction.lag.ms of topics.',
   },
+  // Metrics (src/metrics, docs/metrics.md).
+  'metrics.partition.labels': {
+    kind: 'bool',
+    default: true,
+    doc: 'Label per-partition metrics with `partition`; false sums them per topic (fewer series with many partitions).',
+  },
 } as const satisfies Record<string, SettingSpec>;
 
 export type SettingKey = keyof typeof SETTINGS;

@@ -16,6 +16,7 @@
  * Errors cross as `{ code, message }` (ErrorData) and are rebuilt with SluiceError.from.
  */
 import type { ErrorData } from '../src/errors.ts';
+import type { TaskLatencyCounts } from '../src/metrics/task-latency.ts';
 import type { LogStats, OffsetAnswer, OffsetQuery, OpenReport } from '../src/storage/log.ts';
 import type { LogConfig } from '../src/storage/log-config.ts';
 
@@ -204,6 +205,11 @@ export type WorkerEvent =
       fsyncs: number[];
       /** Partitions the log cleaner worked on since the last report (absent when none). */
       cleaner?: CleanerReport[];
+      /**
+       * Request latency on this worker since the last report, per op: arrival → answer, counted
+       * into src/metrics/definitions.ts TASK_SECONDS_BUCKETS (absent when nothing was answered).
+       */
+      tasks?: TaskLatencyCounts[];
     };
 
 export interface ToWorker {

@@ -16,6 +16,7 @@
 import { performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
 import { type ErrorData, errorData } from '../src/errors.ts';
+import { TaskLatency } from '../src/metrics/task-latency.ts';
 import * as compression from '../src/protocol/kafka/compression.ts';
 import { useCompressionCodecs } from '../src/protocol/kafka/record-batch.ts';
 import type { CleanProgress } from '../src/storage/log-cleaner.ts';
@@ -53,6 +54,8 @@ class WorkerHost implements ActorHost {
   /** The partition whose cleaning pass is in progress, if any. */
   private cleaning: string | undefined;
   private elu = performance.eventLoopUtilization();
+  /** Per-op request latency (arrival → answer), reported with the periodic report (metrics). */
+  private readonly latency = new TaskLatency();
   private timers: NodeJS.Timeout[] = [];
   private finished: (() => void) | undefined;
 
@@ -77,6 +80,7 @@ class WorkerHost implements ActorHost {
 
   private route(req: WorkerRequest): void {
     this.processed++;
+    this.latency.start(req.id, req.op);
     if (req.op === 'shutdown') {
       void this.shutdown(req.id);
       return;
@@ -102,6 +106,7 @@ class WorkerHost implements ActorHost {
   // their answers stay here.
   reply(id: number, value: unknown, transfer?: ArrayBuffer): void {
     if (id < 0) return;
+    this.latency.end(id);
     this.replies.push({ id, ok: true, value });
     if (transfer) this.transfer.push(transfer);
     this.schedule();
@@ -109,6 +114,7 @@ class WorkerHost implements ActorHost {
 
   acked(id: number, reply: AppendReply): void {
     if (id < 0) return;
+    this.latency.end(id);
     if ((this.ackCount + 1) * ACK_FIELDS > this.acks.length) {
       const grown = new Float64Array(this.acks.length * 2);
       grown.set(this.acks);
@@ -125,6 +131,7 @@ class WorkerHost implements ActorHost {
         console.error(`sluice worker: internal request failed: ${error.message}`);
       return;
     }
+    this.latency.end(id);
     this.replies.push({ id, ok: false, error });
     this.schedule();
   }
@@ -214,6 +221,7 @@ class WorkerHost implements ActorHost {
     this.scheduleCleaning(now);
     const elu = performance.eventLoopUtilization(this.elu);
     this.elu = performance.eventLoopUtilization();
+    const tasks = this.latency.take();
     this.events.push({
       type: 'report',
       shard: this.task.shard,
@@ -225,6 +233,7 @@ class WorkerHost implements ActorHost {
       queuedRequests: queued,
       fsyncs: this.fsyncs,
       ...(this.cleanerReports.size > 0 ? { cleaner: [...this.cleanerReports.values()] } : {}),
+      ...(tasks ? { tasks } : {}),
     });
     this.cleanerReports = new Map();
     this.retentionDeleted = [];

@@ -1,7 +1,7 @@
 /**
  * The broker process: wires the data directory, the partition engine (worker threads), the topic
- * manager, the HTTP server (health, and the WebSocket front door on the same port) together, and
- * takes them down again in order.
+ * manager, the HTTP server (health, metrics, and the WebSocket front door on the same port) together,
+ * and takes them down again in order.
  *
  * Start: lock the data dir → cluster identity → worker pool → open every partition (recovering those
  * not closed cleanly) → listen → ready.
@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BrokerConfig, ConfigSource, SettingKey } from '../config.ts';
 import { GroupCoordinator } from '../coordinator/group-coordinator.ts';
+import { BrokerMetrics } from '../metrics/broker-metrics.ts';
 import type { BrokerContext } from '../router/broker-context.ts';
 import { FetchWaiters } from '../router/fetch-waiters.ts';
 import { KafkaFrontDoor } from '../router/kafka/kafka-front-door.ts';
@@ -50,6 +51,7 @@ export class Broker {
   private readonly ws: WsFrontDoor;
   private readonly kafka: KafkaFrontDoor;
   private readonly engine: PartitionEngine;
+  private readonly metrics: BrokerMetrics;
   private readonly releaseLock: () => void;
   private readonly log: BrokerLogger;
   private ready = false;
@@ -63,6 +65,7 @@ export class Broker {
     ws: WsFrontDoor;
     kafka: KafkaFrontDoor;
     engine: PartitionEngine;
+    metrics: BrokerMetrics;
     releaseLock: () => void;
     log: BrokerLogger;
   }) {
@@ -73,6 +76,7 @@ export class Broker {
     this.ws = parts.ws;
     this.kafka = parts.kafka;
     this.engine = parts.engine;
+    this.metrics = parts.metrics;
     this.releaseLock = parts.releaseLock;
     this.log = parts.log;
   }
@@ -92,6 +96,11 @@ export class Broker {
         dataDir,
         workers,
         retentionCheckIntervalMs: config['log.retention.check.interval.ms'],
+      });
+      // Metrics before anything else listens to the engine: no worker report is missed.
+      const metrics = new BrokerMetrics({
+        partitionLabels: config['metrics.partition.labels'],
+        version: SERVER_VERSION,
       });
       const topics = new TopicManager(dataDir, engine, config, configSources);
       const started = Date.now();
@@ -135,6 +144,7 @@ export class Broker {
         producerIds: new ProducerIdAllocator(dataDir),
         fetchWaiters,
         coordinator,
+        metrics,
       };
       const ws = new WsFrontDoor(
         http,
@@ -151,13 +161,33 @@ export class Broker {
       const kafka = new KafkaFrontDoor(context, (err) =>
         log.error(`Kafka request failed unexpectedly: ${(err as Error)?.stack ?? String(err)}`),
       );
+      metrics.attach({
+        dataDir,
+        engine,
+        topics,
+        defaultCleanupPolicy: config['log.cleanup.policy'],
+        coordinator,
+        connections: () => ({ ws: ws.connectionCount, kafka: kafka.connectionCount }),
+        fetchesParked: () => fetchWaiters.size,
+      });
       const port = await listen(http, config.port, config.host);
       advertised.port = port;
       advertised.kafkaPort = await kafka.listen(config['kafka.port'], config.host).catch((err: unknown) => {
         http.close();
         throw err;
       });
-      broker = new Broker({ config, context, port, http, ws, kafka, engine, releaseLock: lock.release, log });
+      broker = new Broker({
+        config,
+        context,
+        port,
+        http,
+        ws,
+        kafka,
+        engine,
+        metrics,
+        releaseLock: lock.release,
+        log,
+      });
       broker.ready = true;
       return broker;
     } catch (err) {
@@ -207,6 +237,10 @@ export class Broker {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
+    if (url === '/metrics' || url.startsWith('/metrics?')) {
+      this.serveMetrics(req, res);
+      return;
+    }
     if (url === '/healthz') {
       // Alive and serving (it answers only once start-up finished).
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
@@ -232,5 +266,19 @@ export class Broker {
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+  }
+
+  /** Prometheus text format, or OpenMetrics when the Accept header asks for it (docs/metrics.md). */
+  private serveMetrics(req: IncomingMessage, res: ServerResponse): void {
+    this.metrics.scrape(req.headers.accept).then(
+      ({ contentType, body }) => {
+        res.writeHead(200, { 'content-type': contentType });
+        res.end(req.method === 'HEAD' ? undefined : body);
+      },
+      (err: unknown) => {
+        this.log.error(`metrics scrape failed: ${(err as Error)?.stack ?? String(err)}`);
+        res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics unavailable\n');
+      },
+    );
   }
 }

@@ -1,12 +1,13 @@
 /**
  * What request handlers see of the broker: configuration, identity, the topic manager, the
- * partition engine, the fetch waiters and the group coordinator. Built once by src/broker/broker.ts and shared by both
- * front doors (WebSocket and Kafka), so both behave the same.
+ * partition engine, the fetch waiters, the group coordinator and the metrics hooks. Built once by
+ * src/broker/broker.ts and shared by both front doors (WebSocket and Kafka), so both behave the same.
  */
 import type { ProducerIdAllocator } from '../broker/data-dir.ts';
 import type { TopicManager } from '../broker/topic-manager.ts';
 import type { BrokerConfig, ConfigSource, SettingKey } from '../config.ts';
 import type { GroupCoordinator } from '../coordinator/group-coordinator.ts';
+import type { BrokerMetrics } from '../metrics/broker-metrics.ts';
 import type { FetchWaiters } from './fetch-waiters.ts';
 import type { PartitionEngine } from './partition-engine.ts';
 
@@ -22,4 +23,9 @@ export interface BrokerContext {
   readonly producerIds: ProducerIdAllocator;
   readonly fetchWaiters: FetchWaiters;
   readonly coordinator: GroupCoordinator;
+  /**
+   * Metrics hooks (src/metrics): absent in tests that build a context by hand, so every call site
+   * reads `ctx.metrics?.…`.
+   */
+  readonly metrics?: BrokerMetrics;
 }

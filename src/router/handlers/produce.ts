@@ -48,5 +48,6 @@ export async function produce(ctx: BrokerContext, req: ProduceBody): Promise<Pro
       return { topic, partitions: results };
     }),
   );
+  ctx.metrics?.produceAnswered({ topics }); // metrics: partition errors by name
   return { topics };
 }

@@ -30,6 +30,7 @@
  * Main thread only.
  */
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { SluiceError } from '../../errors.ts';
 import { API_KEYS, type ApiKey } from '../../protocol/kafka/api-keys.ts';
 import {
@@ -237,21 +238,29 @@ export class KafkaConnection {
   private run(api: KafkaApi<ApiKey>, request: DecodedRequest, slot: Slot): void {
     const { apiKey, apiVersion } = request;
     const correlationId = request.header.correlationId;
+    // Metrics (src/metrics): count and time the request by API when it is answered or fails.
+    const metrics = this.env.ctx.metrics;
+    const startedAt = performance.now();
     const done = (reply: KafkaReply<ApiKey>) => {
+      metrics?.kafkaRequestDone(apiKey, startedAt);
       this.running--;
       this.runningAlone = false;
       this.finish(slot, apiKey, apiVersion, correlationId, reply);
       this.startWaiting();
+    };
+    const fail = (err: unknown) => {
+      metrics?.kafkaRequestDone(apiKey, startedAt, err);
+      this.failed(err);
     };
     let reply: KafkaReply<ApiKey> | Promise<KafkaReply<ApiKey>>;
     try {
       // The table is keyed by API key, so `request` is the request type of `api`.
       reply = api.handle(request as never, this.env);
     } catch (err) {
-      this.failed(err);
+      fail(err);
       return;
     }
-    if (reply instanceof Promise) reply.then(done, (err: unknown) => this.failed(err));
+    if (reply instanceof Promise) reply.then(done, fail);
     else done(reply);
   }
 
@@ -315,7 +324,8 @@ export class KafkaConnection {
   }
 
   /** A request the broker refuses to serve: close at once, as Kafka does. */
-  private refuse(_reason: unknown): void {
+  private refuse(reason: unknown): void {
+    this.env.ctx.metrics?.kafkaRefused(reason); // metrics: counted as api="unknown" by error name
     this.destroy();
   }
 

@@ -13,6 +13,7 @@
  * Main thread only.
  */
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { RawData, WebSocket } from 'ws';
 import { ERRORS, SluiceError, toErrorData } from '../../errors.ts';
 import { decodeMessage, encodeMessage } from '../../protocol/wire/envelope.ts';
@@ -131,11 +132,15 @@ export class WsConnection {
       return;
     }
     const id = envelope.id;
+    // Metrics (src/metrics): each request is counted and timed by op once it is answered, below.
+    const metrics = this.ctx.metrics;
+    const startedAt = performance.now();
     let request: AnyRequest;
     try {
       request = parseRequest(envelope);
     } catch (err) {
       this.reply({ id, error: this.wireError(err) });
+      metrics?.wsRequestDone(String(envelope.op), startedAt, err);
       return;
     }
     const size = bytes.byteLength;
@@ -153,11 +158,13 @@ export class WsConnection {
     Promise.resolve(result).then(
       (response) => {
         if (!noReply) this.reply({ id, ...(response as object) });
+        metrics?.wsRequestDone(request.op, startedAt);
         this.done(size);
       },
       (err: unknown) => {
         if (!(err instanceof SluiceError)) this.onError(err);
         if (!noReply) this.reply({ id, error: this.wireError(err) });
+        metrics?.wsRequestDone(request.op, startedAt, err);
         this.done(size);
       },
     );
