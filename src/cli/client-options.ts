@@ -56,7 +56,7 @@ export function parseTime(value: string, flag: string): number {
 }
 
 /** Turn `\t`, `\n`, `\\` in a separator given on the command line into the characters. */
-export function unescape(sep: string): string {
+export function unescapeSeparator(sep: string): string {
   return sep.replace(/\\(t|n|\\)/g, (_, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : '\\'));
 }
 

@@ -12,7 +12,7 @@ import {
   Progress,
   parseInteger,
   parseTime,
-  unescape as unescapeSeparator,
+  unescapeSeparator as unescapeSeparator,
 } from '../client-options.ts';
 import { UsageError } from '../output.ts';
 import { consumeGroup } from './consume-group.ts';

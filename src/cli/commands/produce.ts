@@ -14,7 +14,7 @@ import {
   Progress,
   parseAcks,
   parseInteger,
-  unescape,
+  unescapeSeparator,
 } from '../client-options.ts';
 import { UsageError } from '../output.ts';
 
@@ -58,7 +58,7 @@ export function registerProduce(program: Command): void {
     if (o.idempotent && acks !== -1) throw new UsageError('--idempotent needs --acks all');
     const partition = o.partition === undefined ? undefined : parseInteger(o.partition, '--partition', 0);
     const headers = o.header ? keyValues(o.header, '--header') : undefined;
-    const separator = o.keySeparator === undefined ? undefined : unescape(o.keySeparator);
+    const separator = o.keySeparator === undefined ? undefined : unescapeSeparator(o.keySeparator);
     if (separator === '') throw new UsageError('--key-separator cannot be empty');
 
     const producer = new Producer({
