@@ -12,7 +12,7 @@ import {
   Progress,
   parseInteger,
   parseTime,
-  unescapeSeparator as unescapeSeparator,
+  unescapeSeparator,
 } from '../client-options.ts';
 import { UsageError } from '../output.ts';
 import { consumeGroup } from './consume-group.ts';
