@@ -43,7 +43,5 @@ export function dashboardExpressions(d: Dashboard = loadDashboard()): { title: s
  * `rateInterval` (Grafana makes it four scrape intervals).
  */
 export function withVariablesAtAll(expr: string, rateInterval: string): string {
-  return expr
-    .replaceAll('$__rate_interval', rateInterval)
-    .replace(/\$(instance|topic|group)\b/g, '.*');
+  return expr.replaceAll('$__rate_interval', rateInterval).replace(/\$(instance|topic|group)\b/g, '.*');
 }
