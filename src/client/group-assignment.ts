@@ -29,7 +29,10 @@ import { type PartitionState, tpKey } from './partition-state.ts';
 import { toSluiceError } from './responses.ts';
 import type { ClientTransport } from './transport.ts';
 
-/** Called around rebalances, in order; a rebalance waits for each returned promise. */
+/**
+ * Called around rebalances, in order; a rebalance waits for each returned promise. A callback that
+ * throws does not stop the rebalance: its error is thrown once by the iterators or `run`.
+ */
 export interface RebalanceListener {
   /** After every successful rebalance, with the partitions added to this consumer (maybe none). */
   onPartitionsAssigned?(partitions: TopicPartition[]): void | Promise<void>;
