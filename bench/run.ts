@@ -66,6 +66,10 @@ if (name === '--all') {
     '  npx sluice bench consume --topic T',
     '  npx sluice bench e2e --rate 10000 --duration 10',
     '  … --protocol kafka (kcat or --kafka-client kafkajs), --json, --report out.html; see --help',
+    '',
+    'Reports and profiles:',
+    '  node --import tsx bench/report/render.ts a.json b.json --out compare.html',
+    '  node --import tsx bench/harness/cpuprofile-top.ts PROFILE_DIR --skip 2',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   if (name !== undefined) {
