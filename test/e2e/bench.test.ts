@@ -254,6 +254,37 @@ describeWithKcat('sluice bench over the Kafka front door', () => {
     expect(s.p50_ms).toBeGreaterThan(0);
   });
 
+  it('consumes with kafkajs in a consumer group, and with kcat -G', async () => {
+    const kafkajs = summaryOf(
+      await bench([
+        'consume',
+        '--protocol',
+        'kafka',
+        '--kafka-client',
+        'kafkajs',
+        '--topic',
+        topic,
+        '--json',
+      ]),
+    );
+    expect(kafkajs.records).toBe(5000);
+    const kcatGroup = summaryOf(
+      await bench([
+        'consume',
+        '--protocol',
+        'kafka',
+        '--topic',
+        topic,
+        '--group',
+        `kg-${topic}`,
+        '--records',
+        '5000',
+        '--json',
+      ]),
+    );
+    expect(kcatGroup.records).toBe(5000);
+  });
+
   it('measures e2e latency with kcat on both sides', async () => {
     const s = summaryOf(
       await bench([

@@ -15,6 +15,9 @@ import { Consumer, type ConsumerBatch } from '../../client/index.ts';
 import type { BenchMeter } from './bench-stats.ts';
 import { type BenchSettings, StopCondition, topicOffsets } from './bench-workload.ts';
 
+/** How long a group member may wait for its first batch before the run fails. */
+const NO_DATA_MS = 30_000;
+
 export function newConsumer(s: BenchSettings): Consumer {
   return new Consumer({
     bootstrap: s.bootstrap,
@@ -71,8 +74,16 @@ export async function benchConsumeWs(s: BenchSettings, meter: BenchMeter): Promi
     stop.start();
     meter.start();
     // Stop even when no batch arrives (an empty topic, or --duration).
+    let failure: Error | undefined;
     const ticker = setInterval(() => {
-      if (stop.expired() || (s.records === undefined && s.durationSec === undefined && available === 0))
+      if (!measuring && performance.now() - joining > NO_DATA_MS) {
+        // A group member that never gets a batch has not been given partitions: fail, do not hang.
+        failure = new Error(`group ${s.group}: no records ${NO_DATA_MS / 1000} s after joining`);
+        stopAll();
+      } else if (
+        stop.expired() ||
+        (s.records === undefined && s.durationSec === undefined && available === 0)
+      )
         stopAll();
     }, 50);
     const reader = async (consumer: Consumer): Promise<void> => {
@@ -106,6 +117,7 @@ export async function benchConsumeWs(s: BenchSettings, meter: BenchMeter): Promi
     await Promise.all(consumers.map((c) => reader(c)));
     clearInterval(ticker);
     stopAll();
+    if (failure) throw failure;
   } finally {
     await Promise.all(consumers.map((c) => c.close().catch(() => {})));
   }

@@ -22,6 +22,9 @@ import {
 
 type KafkaJs = typeof import('kafkajs');
 
+/** A consumer that has read nothing after this long has not joined its group: fail, do not hang. */
+const NO_DATA_MS = 30_000;
+
 async function loadKafkaJs(): Promise<KafkaJs> {
   try {
     const mod = (await import('kafkajs')) as KafkaJs & { default?: KafkaJs };
@@ -156,20 +159,33 @@ export async function kafkajsConsume(
   try {
     await consumer.connect();
     await consumer.subscribe({ topics: [s.topic], fromBeginning: true });
-    let asked = performance.now();
+    // As kafka-consumer-perf-test separates its rebalance time: the clock starts at the first batch,
+    // after the group's join and assignment (reported on stderr).
+    const joining = performance.now();
+    let asked = 0;
+    let failure: Error | undefined;
     stop.start();
     meter.start();
     const timer = setInterval(() => {
-      if (stop.expired()) finish();
+      if (asked === 0 && performance.now() - joining > NO_DATA_MS) {
+        failure = new Error(
+          `kafkajs read nothing in ${NO_DATA_MS / 1000} s (did it join group and get partitions?)`,
+        );
+        finish();
+      } else if (stop.expired()) finish();
     }, 50);
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
         const got = performance.now();
+        if (asked === 0) {
+          if (!s.quiet)
+            process.stderr.write(`kafkajs: first batch ${(got - joining).toFixed(0)} ms after joining\n`);
+          meter.start();
+        } else meter.latency(got - asked, batch.messages.length);
         let bytes = 0;
         for (const m of batch.messages) bytes += (m.value?.length ?? 0) + (m.key?.length ?? 0);
         meter.add(batch.messages.length, bytes);
-        meter.latency(got - asked, batch.messages.length);
         if (stop.remaining(meter.records) === 0) finish();
         asked = performance.now();
       },
@@ -177,6 +193,7 @@ export async function kafkajsConsume(
     await finished;
     clearInterval(timer);
     meter.stop();
+    if (failure) throw failure;
   } finally {
     await consumer.disconnect().catch(() => {});
   }
