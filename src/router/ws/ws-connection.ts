@@ -16,7 +16,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { RawData, WebSocket } from 'ws';
 import { ERRORS, SluiceError, toErrorData } from '../../errors.ts';
-import { decodeMessage, encodeMessage } from '../../protocol/wire/envelope.ts';
+import { decodeMessage, encodeMessageChunks } from '../../protocol/wire/envelope.ts';
 import { type AnyRequest, type HelloResponse, PROTOCOL_VERSION } from '../../protocol/wire/ops.ts';
 import { parseRequest } from '../../protocol/wire/validate.ts';
 import type { BrokerContext } from '../broker-context.ts';
@@ -198,7 +198,11 @@ export class WsConnection {
 
   private reply(message: object): void {
     if (this.closed) return;
-    this.ws.send(encodeMessage(message));
+    // One WebSocket message, sent as several frames when it carries large byte strings (fetched
+    // record batches), so those go to the socket as they are instead of being copied.
+    const chunks = encodeMessageChunks(message);
+    const last = chunks.length - 1;
+    for (let i = 0; i <= last; i++) this.ws.send(chunks[i]!, { binary: true, fin: i === last });
     if (this.ws.bufferedAmount > this.limits.highWaterBytes) this.pause();
   }
 
