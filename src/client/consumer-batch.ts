@@ -246,7 +246,11 @@ export class ConsumerBatch {
    * `headers()` describe the current record.
    */
   cursor(): RecordCursor {
-    return new FromOffsetCursor(this.#records(), this.header, this.firstOffset);
+    // Only the first batch of a fetch can start below the fetch offset; the plain cursor saves a
+    // virtual call per record everywhere else.
+    return this.firstOffset > this.header.baseOffset
+      ? new FromOffsetCursor(this.#records(), this.header, this.firstOffset)
+      : new RecordCursor(this.#records(), this.header);
   }
 
   /** The records from `firstOffset` on, as lazy ConsumerRecord objects. */

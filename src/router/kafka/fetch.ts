@@ -31,7 +31,7 @@ export const fetchApi: KafkaApi<typeof API_KEYS.Fetch> = {
   apiKey: API_KEYS.Fetch,
   versions: [4, 12],
 
-  async handle({ body }, { ctx, signal }) {
+  async handle({ body }, { ctx, signal, readAhead }) {
     const isolation = body.isolationLevel === READ_COMMITTED ? 1 : 0;
     const split = new PartitionSplit<
       FetchRequest['topics'][number]['partitions'][number],
@@ -60,6 +60,7 @@ export const fetchApi: KafkaApi<typeof API_KEYS.Fetch> = {
           topics: split.forward,
         },
         signal,
+        readAhead,
       );
       split.merge(answer.topics);
     }

@@ -10,6 +10,7 @@
 import type { ApiKey, ResponseBodies } from '../../protocol/kafka/api-keys.ts';
 import type { DecodedRequest } from '../../protocol/kafka/request-codec.ts';
 import type { BrokerContext } from '../broker-context.ts';
+import type { FetchReadAhead } from '../handlers/fetch.ts';
 
 /** A decoded request of one API. */
 export type KafkaRequest<K extends ApiKey> = Extract<DecodedRequest, { apiKey: K }>;
@@ -21,6 +22,8 @@ export interface KafkaEnv {
   readonly signal: AbortSignal;
   /** The client's address (the group coordinator records it per member; DescribeGroups shows it). */
   readonly clientHost: string;
+  /** This connection's fetch read-ahead (handlers/fetch.ts). */
+  readonly readAhead: FetchReadAhead;
 }
 
 /**

@@ -41,6 +41,7 @@ import {
   type RequestHeaderPrefix,
 } from '../../protocol/kafka/request-codec.ts';
 import type { BrokerContext } from '../broker-context.ts';
+import { FetchReadAhead } from '../handlers/fetch.ts';
 import { kafkaApi } from './api-table.ts';
 import { unsupportedApiVersionsBody } from './api-versions.ts';
 import { FRAME_PREFIX_BYTES, FrameReader } from './frame-reader.ts';
@@ -104,7 +105,12 @@ export class KafkaConnection {
     private readonly onError: (err: unknown) => void,
   ) {
     this.frames = new FrameReader(limits.maxFrameBytes);
-    this.env = { ctx, signal: this.aborts.signal, clientHost: socket.remoteAddress ?? '' };
+    this.env = {
+      ctx,
+      signal: this.aborts.signal,
+      clientHost: socket.remoteAddress ?? '',
+      readAhead: new FetchReadAhead(),
+    };
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       this.frames.push(chunk);

@@ -9,7 +9,7 @@ import { createPartitions } from '../handlers/create-partitions.ts';
 import { createTopics } from '../handlers/create-topics.ts';
 import { deleteTopics } from '../handlers/delete-topics.ts';
 import { describeConfigs } from '../handlers/describe-configs.ts';
-import { fetch } from '../handlers/fetch.ts';
+import { type FetchReadAhead, fetch } from '../handlers/fetch.ts';
 import { initProducerId } from '../handlers/init-producer-id.ts';
 import { listOffsets } from '../handlers/list-offsets.ts';
 import { metadata } from '../handlers/metadata.ts';
@@ -21,6 +21,8 @@ import * as groups from './group-ops.ts';
 export interface RequestContext extends ClientInfo {
   /** Aborted when the connection closes or the broker shuts down (parked fetches answer at once). */
   signal: AbortSignal;
+  /** This connection's fetch read-ahead (handlers/fetch.ts). */
+  readAhead: FetchReadAhead;
 }
 
 type Handler<K extends OpName> = (
@@ -37,7 +39,7 @@ export const WS_HANDLERS: { [K in Exclude<OpName, 'hello'>]: Handler<K> } = {
   describeConfigs: (ctx, req) => describeConfigs(ctx, req),
   alterConfigs: (ctx, req) => alterConfigs(ctx, req),
   produce: (ctx, req) => produce(ctx, req),
-  fetch: (ctx, req, conn) => fetch(ctx, req, conn.signal),
+  fetch: (ctx, req, conn) => fetch(ctx, req, conn.signal, conn.readAhead),
   listOffsets: (ctx, req) => listOffsets(ctx, req),
   initProducerId: (ctx, req) => initProducerId(ctx, req),
   findCoordinator: (ctx) => groups.findCoordinator(ctx),

@@ -20,6 +20,7 @@ import { decodeMessage, encodeMessageChunks } from '../../protocol/wire/envelope
 import { type AnyRequest, type HelloResponse, PROTOCOL_VERSION } from '../../protocol/wire/ops.ts';
 import { parseRequest } from '../../protocol/wire/validate.ts';
 import type { BrokerContext } from '../broker-context.ts';
+import { FetchReadAhead } from '../handlers/fetch.ts';
 import { type RequestContext, WS_HANDLERS } from './dispatch.ts';
 
 export interface WsLimits {
@@ -73,6 +74,7 @@ export class WsConnection {
       signal: this.aborts.signal,
       clientId: '',
       clientHost: socket.remoteAddress ?? '',
+      readAhead: new FetchReadAhead(),
     };
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('close', () => this.onClose());
@@ -282,6 +284,7 @@ export class WsConnection {
   private onClose(): void {
     this.closed = true;
     this.aborts.abort();
+    this.requestContext.readAhead.clear();
     this.wakeFetches();
   }
 }

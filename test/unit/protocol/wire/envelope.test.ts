@@ -46,7 +46,7 @@ describe('envelope', () => {
     expect(concat(chunks).equals(Buffer.from(encodeMessage(message)))).toBe(true);
     for (const r of records) expect(chunks).toContain(r); // the caller's own views, not copies
     const decoded = decodeMessage(concat(chunks)) as unknown as typeof message;
-    expect(Buffer.from(decoded.topics[0]!.partitions[2]!.records).equals(Buffer.from(records[2]!))).toBe(
+    expect(Buffer.from(decoded.topics[0]!.partitions[2]!.records!).equals(Buffer.from(records[2]!))).toBe(
       true,
     );
     expect(encodeMessageChunks({ id: 1, op: 'none' })).toHaveLength(1);

@@ -23,6 +23,7 @@ import {
   encodeResponse,
 } from '../../../../src/protocol/kafka/request-codec.ts';
 import type { BrokerContext } from '../../../../src/router/broker-context.ts';
+import { FetchReadAhead } from '../../../../src/router/handlers/fetch.ts';
 import { kafkaApi } from '../../../../src/router/kafka/api-table.ts';
 import type { KafkaEnv } from '../../../../src/router/kafka/kafka-api.ts';
 
@@ -113,6 +114,7 @@ function envWith(coordinator: FakeCoordinator, signal = new AbortController().si
     ctx: { coordinator: coordinator as unknown as GroupCoordinator } as BrokerContext,
     signal,
     clientHost: '10.1.2.3',
+    readAhead: new FetchReadAhead(),
   };
 }
 
