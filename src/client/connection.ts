@@ -14,7 +14,7 @@
  * reading the socket.
  */
 import { SluiceError } from '../errors.ts';
-import { decodeMessage, encodeMessage } from '../protocol/wire/envelope.ts';
+import { decodeMessage, encodeMessage, encodeMessageChunks } from '../protocol/wire/envelope.ts';
 import {
   type HelloResponse,
   type OpBody,
@@ -185,25 +185,31 @@ export class Connection implements ClientTransport {
       return;
     }
     this.#pending.assignId(p);
-    let frame: Uint8Array;
+    let chunks: Uint8Array[];
     try {
-      frame = encodeMessage({ ...p.body, id: p.id, op: p.op });
+      // Record batches stay where they are: the message goes out as chunks when the socket can.
+      const message = { ...p.body, id: p.id, op: p.op };
+      chunks = socket.sendChunks ? encodeMessageChunks(message) : [encodeMessage(message)];
     } catch (err) {
       settle(p, new SluiceError('INVALID_REQUEST', `cannot encode ${p.op}: ${(err as Error).message}`));
       return;
     }
-    if (frame.length > this.#maxFrameBytes) {
-      const message = `${p.op} request of ${frame.length} bytes exceeds the broker's maxFrameBytes ${this.#maxFrameBytes}`;
+    let length = 0;
+    for (const c of chunks) length += c.byteLength;
+    if (length > this.#maxFrameBytes) {
+      const message = `${p.op} request of ${length} bytes exceeds the broker's maxFrameBytes ${this.#maxFrameBytes}`;
       settle(p, new SluiceError('FRAME_TOO_LARGE', message));
       return;
     }
+    const send = (done?: (error?: Error) => void) => {
+      if (chunks.length === 1) socket.send(chunks[0]!, done);
+      else socket.sendChunks!(chunks, done);
+    };
     if (p.noReply) {
-      socket.send(frame, (err) =>
-        settle(p, err ? new SluiceError('CONNECTION_CLOSED', err.message) : undefined),
-      );
+      send((err) => settle(p, err ? new SluiceError('CONNECTION_CLOSED', err.message) : undefined));
     } else {
       this.#pending.markSent(p);
-      socket.send(frame);
+      send();
     }
   }
 

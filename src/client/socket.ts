@@ -21,6 +21,11 @@ export interface SocketHandlers {
 export interface ClientSocket {
   /** Send one binary message; `done` runs once the bytes are handed to the network (or failed). */
   send(data: Uint8Array, done?: (error?: Error) => void): void;
+  /**
+   * Send one binary message made of several chunks, without joining them (as WebSocket fragments),
+   * when the runtime can; the client then sends a record batch without copying it into the envelope.
+   */
+  sendChunks?(chunks: Uint8Array[], done?: (error?: Error) => void): void;
   close(code?: number, reason?: string): void;
   /** Bytes queued but not yet handed to the network. */
   readonly bufferedAmount: number;
@@ -49,7 +54,17 @@ async function nodeFactory(): Promise<SocketFactory> {
   const mod = (await import('ws')) as unknown as { default: typeof import('ws').default };
   const WebSocket = mod.default;
   return (url, handlers) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: MAX_INCOMING_BYTES });
+    const ws = new WebSocket(url, {
+      perMessageDeflate: false,
+      maxPayload: MAX_INCOMING_BYTES,
+      // An all-zero masking key: ws then neither masks nor copies each frame (it would copy every
+      // record batch once more). Masking protects intermediaries from scripts in browsers, which
+      // always mask; a Node client talking to its broker needs no such protection, and a zero key is
+      // still a key in RFC 6455's sense (the mask bit is set).
+      generateMask: (mask: Buffer) => {
+        mask.fill(0);
+      },
+    });
     ws.binaryType = 'nodebuffer';
     ws.on('open', () => handlers.onOpen());
     ws.on('message', (data, isBinary) => {
@@ -61,6 +76,11 @@ async function nodeFactory(): Promise<SocketFactory> {
     return {
       send(data, done) {
         ws.send(data, { binary: true }, done);
+      },
+      sendChunks(chunks, done) {
+        const last = chunks.length - 1;
+        for (let i = 0; i < last; i++) ws.send(chunks[i]!, { binary: true, fin: false });
+        ws.send(chunks[last]!, { binary: true, fin: true }, done);
       },
       close(code, reason) {
         // terminate() when the socket never opened: close() would wait for a handshake.

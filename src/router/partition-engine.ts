@@ -180,18 +180,21 @@ export class PartitionEngine extends EventEmitter<EngineEvents> {
   }
 
   /**
-   * Append one RecordBatch v2. With `transfer: true` the engine may take the caller's buffer
-   * (when the view covers its whole ArrayBuffer, that buffer is moved to the worker and becomes
-   * unusable here); otherwise the bytes are copied once.
+   * Append one RecordBatch v2. With `transfer: true` the engine may take the caller's buffer when
+   * the view covers its whole ArrayBuffer; with `takeBuffer: true` the caller gives away the whole
+   * ArrayBuffer behind the view, whatever else it holds (e.g. a received frame holding one batch
+   * inside its envelope). A taken buffer moves to the worker and becomes unusable here; otherwise
+   * the bytes are copied once.
    */
   append(
     topic: string,
     partition: number,
     batch: Uint8Array,
-    options?: { transfer?: boolean },
+    options?: { transfer?: boolean; takeBuffer?: boolean },
   ): Promise<AppendReply> {
+    const whole = batch.byteOffset === 0 && batch.byteLength === batch.buffer.byteLength;
     const owned =
-      options?.transfer && batch.byteOffset === 0 && batch.byteLength === batch.buffer.byteLength
+      (options?.takeBuffer || (options?.transfer && whole)) && !(batch.buffer instanceof SharedArrayBuffer)
         ? batch
         : new Uint8Array(batch);
     const shard = this.shardFor(topic, partition);

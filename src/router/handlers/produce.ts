@@ -14,7 +14,18 @@ function failed(partition: number, error: ProducePartitionResponse['error']): Pr
   return { partition, error, baseOffset: -1, logAppendTime: -1, logStartOffset: -1 };
 }
 
-export async function produce(ctx: BrokerContext, req: ProduceBody): Promise<ProduceResponse> {
+/**
+ * `mayTakeBuffers`: the front door owns the buffers behind the request's record views outright (a
+ * received frame nobody else holds), so when the request carries a single batch its buffer moves to
+ * the worker instead of being copied.
+ */
+export async function produce(
+  ctx: BrokerContext,
+  req: ProduceBody,
+  options: { mayTakeBuffers?: boolean } = {},
+): Promise<ProduceResponse> {
+  const takeBuffer =
+    options.mayTakeBuffers === true && req.topics.length === 1 && req.topics[0]!.partitions.length === 1;
   const topics = await Promise.all(
     req.topics.map(async ({ topic, partitions }) => {
       let record: Awaited<ReturnType<typeof ctx.topics.ensure>>;
@@ -33,7 +44,7 @@ export async function produce(ctx: BrokerContext, req: ProduceBody): Promise<Pro
             );
           }
           try {
-            const ack = await ctx.engine.append(topic, partition, records);
+            const ack = await ctx.engine.append(topic, partition, records, { takeBuffer });
             return {
               partition,
               baseOffset: ack.baseOffset,

@@ -21,6 +21,7 @@ import { type AnyRequest, type HelloResponse, PROTOCOL_VERSION } from '../../pro
 import { parseRequest } from '../../protocol/wire/validate.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { FetchReadAhead } from '../handlers/fetch.ts';
+import { produce } from '../handlers/produce.ts';
 import { type RequestContext, WS_HANDLERS } from './dispatch.ts';
 
 export interface WsLimits {
@@ -152,7 +153,15 @@ export class WsConnection {
       this.pause();
     let result: unknown;
     try {
-      result = request.op === 'fetch' ? this.gatedFetch(request) : this.dispatch(request);
+      // A frame that has its own ArrayBuffer (ws allocates one for large messages) is given to the
+      // produce handler, which may move it to the worker instead of copying the batch out of it.
+      const ownBuffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+      result =
+        request.op === 'fetch'
+          ? this.gatedFetch(request)
+          : request.op === 'produce'
+            ? produce(this.ctx, request, { mayTakeBuffers: ownBuffer })
+            : this.dispatch(request);
     } catch (err) {
       result = Promise.reject(err);
     }
