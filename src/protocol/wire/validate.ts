@@ -109,6 +109,27 @@ function nullableStr(o: Obj, key: string, path: string): string | null {
   return optStr(o, key, path) ?? null;
 }
 
+/**
+ * `topics: [{ topic, partitions: [{ … }] }]`, the shape of every per-partition request; `partition`
+ * reads one partition map (`path` names it in errors).
+ */
+function topicPartitions<P>(
+  o: Obj,
+  partition: (part: Obj, path: string) => P,
+): { topic: string; partitions: P[] }[] {
+  return arr(o, 'topics', '').map((t, i) => {
+    const p = `topics[${i}].`;
+    const topic = obj(t, p.slice(0, -1));
+    return {
+      topic: str(topic, 'topic', p),
+      partitions: arr(topic, 'partitions', p).map((x, j) => {
+        const path = `${p}partitions[${j}].`;
+        return partition(obj(x, path.slice(0, -1)), path);
+      }),
+    };
+  });
+}
+
 function isolation(o: Obj, path: string): 0 | 1 | undefined {
   return optInt(o, 'isolationLevel', path, 0, 1) as 0 | 1 | undefined;
 }
@@ -201,19 +222,10 @@ const parsers: { [K in OpName]: (o: Obj) => AnyRequest } = {
       op: 'produce',
       acks,
       timeoutMs: optInt(o, 'timeoutMs', '', 0, INT32_MAX) ?? 30_000,
-      topics: arr(o, 'topics', '').map((t, i) => {
-        const p = `topics[${i}].`;
-        const topic = obj(t, p.slice(0, -1));
-        return {
-          topic: str(topic, 'topic', p),
-          partitions: arr(topic, 'partitions', p).map((x, j) => {
-            const pp = `${p}partitions[${j}].`;
-            const part = obj(x, pp.slice(0, -1));
-            const records = part.records;
-            if (!(records instanceof Uint8Array)) bad(`${pp}records`, 'a byte string');
-            return { partition: int(part, 'partition', pp, 0, INT32_MAX), records };
-          }),
-        };
+      topics: topicPartitions(o, (part, path) => {
+        const records = part.records;
+        if (!(records instanceof Uint8Array)) bad(`${path}records`, 'a byte string');
+        return { partition: int(part, 'partition', path, 0, INT32_MAX), records };
       }),
     };
   },
@@ -225,20 +237,11 @@ const parsers: { [K in OpName]: (o: Obj) => AnyRequest } = {
       minBytes: optInt(o, 'minBytes', '', 0, INT32_MAX) ?? 1,
       maxBytes: optInt(o, 'maxBytes', '', 1, INT32_MAX) ?? 50 * 1024 * 1024,
       ...(isolationLevel !== undefined && { isolationLevel }),
-      topics: arr(o, 'topics', '').map((t, i) => {
-        const p = `topics[${i}].`;
-        const topic = obj(t, p.slice(0, -1));
+      topics: topicPartitions(o, (part, path) => {
         return {
-          topic: str(topic, 'topic', p),
-          partitions: arr(topic, 'partitions', p).map((x, j) => {
-            const pp = `${p}partitions[${j}].`;
-            const part = obj(x, pp.slice(0, -1));
-            return {
-              partition: int(part, 'partition', pp, 0, INT32_MAX),
-              offset: int(part, 'offset', pp),
-              maxBytes: optInt(part, 'maxBytes', pp, 1, INT32_MAX) ?? 1024 * 1024,
-            };
-          }),
+          partition: int(part, 'partition', path, 0, INT32_MAX),
+          offset: int(part, 'offset', path),
+          maxBytes: optInt(part, 'maxBytes', path, 1, INT32_MAX) ?? 1024 * 1024,
         };
       }),
     };
@@ -248,19 +251,10 @@ const parsers: { [K in OpName]: (o: Obj) => AnyRequest } = {
     return {
       op: 'listOffsets',
       ...(isolationLevel !== undefined && { isolationLevel }),
-      topics: arr(o, 'topics', '').map((t, i) => {
-        const p = `topics[${i}].`;
-        const topic = obj(t, p.slice(0, -1));
+      topics: topicPartitions(o, (part, path) => {
         return {
-          topic: str(topic, 'topic', p),
-          partitions: arr(topic, 'partitions', p).map((x, j) => {
-            const pp = `${p}partitions[${j}].`;
-            const part = obj(x, pp.slice(0, -1));
-            return {
-              partition: int(part, 'partition', pp, 0, INT32_MAX),
-              timestamp: int(part, 'timestamp', pp, -3),
-            };
-          }),
+          partition: int(part, 'partition', path, 0, INT32_MAX),
+          timestamp: int(part, 'timestamp', path, -3),
         };
       }),
     };
@@ -344,21 +338,12 @@ const parsers: { [K in OpName]: (o: Obj) => AnyRequest } = {
     generationId: int(o, 'generationId', '', -1, INT32_MAX),
     memberId: str(o, 'memberId', ''),
     groupInstanceId: nullableStr(o, 'groupInstanceId', ''),
-    topics: arr(o, 'topics', '').map((t, i) => {
-      const p = `topics[${i}].`;
-      const topic = obj(t, p.slice(0, -1));
+    topics: topicPartitions(o, (part, path) => {
       return {
-        topic: str(topic, 'topic', p),
-        partitions: arr(topic, 'partitions', p).map((x, j) => {
-          const pp = `${p}partitions[${j}].`;
-          const part = obj(x, pp.slice(0, -1));
-          return {
-            partition: int(part, 'partition', pp, 0, INT32_MAX),
-            offset: int(part, 'offset', pp, -1),
-            leaderEpoch: optInt(part, 'leaderEpoch', pp, -1, INT32_MAX) ?? -1,
-            metadata: nullableStr(part, 'metadata', pp),
-          };
-        }),
+        partition: int(part, 'partition', path, 0, INT32_MAX),
+        offset: int(part, 'offset', path, -1),
+        leaderEpoch: optInt(part, 'leaderEpoch', path, -1, INT32_MAX) ?? -1,
+        metadata: nullableStr(part, 'metadata', path),
       };
     }),
   }),

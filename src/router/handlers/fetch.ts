@@ -15,7 +15,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { ReadReply } from '../../../workers/contract.ts';
-import { batchSizeAt } from '../../protocol/kafka/record-batch.ts';
+import { BatchField, batchSizeAt } from '../../protocol/kafka/record-batch.ts';
 import type { FetchPartitionResponse, FetchRequest, FetchResponse } from '../../protocol/wire/ops.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { partitionKey } from '../shard-table.ts';
@@ -108,7 +108,7 @@ function nextOffsetAfter(records: Uint8Array): number {
     pos += size;
   }
   if (last < 0) return -1;
-  return Number(view.getBigInt64(last)) + view.getInt32(last + 23) + 1;
+  return Number(view.getBigInt64(last)) + view.getInt32(last + BatchField.lastOffsetDelta) + 1;
 }
 
 function errorResult(partition: number, error: FetchPartitionResponse['error']): FetchPartitionResponse {
