@@ -1,7 +1,7 @@
 /**
  * Golden bytes: request frames captured from kcat (librdkafka 2.0.2) and kafkajs 2.2.4 talking to
  * Sluice (scripts/capture-kafka-requests.ts for produce, fetch and admin traffic;
- * capture-group-requests.ts here for consumer groups). Each must decode, re-encode to the very same
+ * scripts/capture-group-requests.ts for consumer groups). Each must decode, re-encode to the very same
  * bytes, be of a version the broker advertises, and — mutated at random — fail only with a typed error.
  */
 import fs from 'node:fs';
