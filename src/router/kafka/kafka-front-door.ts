@@ -13,6 +13,7 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:net';
 import type { BrokerContext } from '../broker-context.ts';
+import { drainConnections } from '../drain-connections.ts';
 import { KafkaConnection, type KafkaLimits } from './kafka-connection.ts';
 
 export class KafkaFrontDoor {
@@ -61,17 +62,6 @@ export class KafkaFrontDoor {
   async close(timeoutMs: number): Promise<number> {
     this.accepting = false;
     this.server.close();
-    for (const c of this.connections) c.drain();
-    const idle = Promise.all([...this.connections].map((c) => c.whenIdle()));
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
-    });
-    await Promise.race([idle, timeout]);
-    clearTimeout(timer);
-    let unfinished = 0;
-    for (const c of this.connections) unfinished += c.pending;
-    await Promise.all([...this.connections].map((c) => c.close()));
-    return unfinished;
+    return drainConnections(this.connections, timeoutMs);
   }
 }

@@ -7,6 +7,7 @@
 import type { Server } from 'node:http';
 import { WebSocketServer } from 'ws';
 import type { BrokerContext } from '../broker-context.ts';
+import { drainConnections } from '../drain-connections.ts';
 import { WsConnection, type WsLimits } from './ws-connection.ts';
 
 export class WsFrontDoor {
@@ -52,17 +53,7 @@ export class WsFrontDoor {
    */
   async close(timeoutMs: number): Promise<number> {
     this.accepting = false;
-    for (const c of this.connections) c.drain();
-    const idle = Promise.all([...this.connections].map((c) => c.whenIdle()));
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
-    });
-    await Promise.race([idle, timeout]);
-    clearTimeout(timer);
-    let unfinished = 0;
-    for (const c of this.connections) unfinished += c.pending;
-    await Promise.all([...this.connections].map((c) => c.close()));
+    const unfinished = await drainConnections(this.connections, timeoutMs);
     this.wss.close();
     return unfinished;
   }
