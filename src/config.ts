@@ -211,14 +211,14 @@ export const SETTINGS = {
     default: 1024,
     min: 1,
     max: 1048576,
-    doc: 'Requests one WebSocket connection may have outstanding; the broker stops reading it at this depth.',
+    doc: 'Requests one client connection (WebSocket or Kafka) may have outstanding; the broker stops reading it at this depth.',
   },
   'ws.max.inflight.bytes': {
     kind: 'int',
     default: 67108864,
     min: 1024,
     max: 2147483647,
-    doc: 'Bytes of request frames one WebSocket connection may have outstanding; the broker stops reading it above this.',
+    doc: 'Bytes of request frames one client connection (WebSocket or Kafka) may have outstanding; the broker stops reading it above this.',
   },
   'ws.send.buffer.high.water.bytes': {
     kind: 'int',
