@@ -143,9 +143,10 @@ interface Consumed {
 }
 
 function consumed(m: KcatProcess): Consumed[] {
-  return m
-    .stdout()
-    .toString()
+  const out = m.stdout().toString();
+  // Only whole lines: kcat's output may be caught in the middle of one.
+  return out
+    .slice(0, out.lastIndexOf('\n') + 1)
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => {

@@ -101,9 +101,10 @@ function kcatMember(changes: Changes, groupId: string, topic: string, strategy: 
 }
 
 function kcatRecords(k: KcatProcess): { partition: number; key: string }[] {
-  return k
-    .stdout()
-    .toString()
+  const out = k.stdout().toString();
+  // Only whole lines: kcat's output may be caught in the middle of one.
+  return out
+    .slice(0, out.lastIndexOf('\n') + 1)
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => {
